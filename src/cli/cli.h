@@ -1,0 +1,22 @@
+// The attnlab CLI: one register function per command group (cmd_<group>.cpp). Each adds its subcommands to
+// the app; actions run after parsing, after cli_runtime_init(). Errors are attnlab::Error (message + HINT).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace attnlab {
+
+struct CliGlobals {
+  int threads = 0;      // --threads; 0 = all cores
+  bool quiet = false;   // --quiet: no progress output on stderr
+};
+CliGlobals& cli_globals();
+
+// Sets thread counts (torch + OpenMP/OpenBLAS) and warns when the reference BLAS is loaded.
+void cli_runtime_init();
+
+void cmd_model_register(CLI::App& app);
+void cmd_rasp_register(CLI::App& app);
+void cmd_demo_register(CLI::App& app);
+
+}  // namespace attnlab
