@@ -2,7 +2,7 @@
 # so every HTML file attnlab writes is self-contained (nothing fetched at view time).
 file(READ ${SRC}/viewer.js JS)
 file(READ ${SRC}/viewer.css CSS)
-set(D "ATTNLAB_WEB_ASSET")
+set(D "ATTNLAB_WEB")  # raw-string delimiters are at most 16 characters
 file(WRITE ${OUT}.tmp
 "// Generated from web/ by cmake/inline_web.cmake — do not edit.
 #include <string_view>
