@@ -55,7 +55,7 @@ void model_input_check(const ModelConfig& cfg, const ModelInput& in) {
             hint);
     }
   } else {
-    check(cfg.d_vocab == 0 || cfg.d_in_num > 0, "this model needs token inputs", hint);
+    check(cfg.d_in_num > 0, "this model takes no real-valued inputs (attnlab.d_in_num = 0); it needs tokens", hint);
   }
   if (in.numbers.defined()) {
     check(cfg.d_in_num > 0, "this model takes no real-valued inputs (attnlab.d_in_num = 0)", hint);
