@@ -39,6 +39,22 @@ int main(int argc, char** argv) {
   cmd_rasp_register(app);
   cmd_demo_register(app);
   try {
+    // An unknown command gets a clear message (CLI11 would only say that a subcommand is required).
+    for (int i = 1; i < argc; ++i) {
+      std::string arg = argv[i];
+      if (arg == "--threads") ++i;
+      if (arg.empty() || arg[0] == '-') continue;
+      std::string known;
+      bool found = false;
+      for (const auto* sub : app.get_subcommands({})) {
+        known += " " + sub->get_name();
+        found = found || sub->get_name() == arg;
+      }
+      if (!found) {
+        throw Error("unknown command '" + arg + "'", "the commands are:" + known + " (see --help)");
+      }
+      break;
+    }
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
