@@ -1,5 +1,5 @@
 # `attnlab demo` and `attnlab model info|run|view` end to end, and every bad input of issue 2 item 5.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 
 expect_ok demo "$BIN" demo --out "$WORK/demo"
 M=$WORK/demo/previous_token
