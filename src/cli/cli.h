@@ -18,5 +18,7 @@ void cli_runtime_init();
 void cmd_model_register(CLI::App& app);
 void cmd_rasp_register(CLI::App& app);
 void cmd_demo_register(CLI::App& app);
+void cmd_gp_register(CLI::App& app);  // `gp kernel|spectrum|learning-curve` (NNGP kernels, S_L spectra)
+void cmd_construct_register(CLI::App& app);  // `construct ...` and `bounds`
 
 }  // namespace attnlab

@@ -1,14 +1,22 @@
 // `attnlab demo --out DIR` — the main job of `make demo`: every subsystem shows its part once, end to end,
 // and prints where its files are. Part 1 (foundation): build a previous-token transformer in code, save it
-// as a model directory, run it, and write its attention view.
+// as a model directory, run it, and write its attention view. Part 2: a RASP program. Part 3: the separation
+// constructions. Part 4: infinite-width kernels.
 #include <iostream>
 
 #include "cli/cli.h"
 #include "cli/model_common.h"
+#include "constructions/dyck_rnn.h"
+#include "constructions/index_lookup.h"
 #include "constructions/previous_token.h"
+#include "constructions/string_pair.h"
+#include "rasp/eval.h"
+#include "rasp/interp.h"
 #include "util/fs.h"
 
 namespace attnlab {
+
+void demo_gp(const std::string& out);  // src/cli/cmd_gp.cpp: S_L spectrum + learning curve
 
 namespace {
 
@@ -32,6 +40,50 @@ void demo_previous_token(const std::string& out) {
   std::cout << "attention view: " << html << "\n";
 }
 
+// Part 2 (RASP): the Dyck-2 prefix classifier from the standard library, run by the interpreter.
+void demo_rasp() {
+  std::cout << "\n== 2. RASP: Dyck-2 prefix labels (T balanced, P completable, F failed) ==\n";
+  std::string path = std::string(ATTNLAB_SOURCE_DIR) + "/examples/dyck2.rasp";
+  rasp::Interpreter interp;
+  interp.run_file(path);
+  const std::string input = "([])(]";
+  auto ev = rasp::evaluate({interp.last_sop()}, rasp::input_parse(input));
+  std::cout << "program: " << path << "\ninput  :";
+  for (char c : input) std::cout << " " << c;
+  std::cout << "\nlabels :";
+  for (const auto& a : ev.at(interp.last_sop())) std::cout << " " << rasp::atom_str(a);
+  std::cout << "\n(try: ./build/attnlab rasp run examples/dyck2.rasp --input \"" << input << "\", or attnlab rasp repl)\n";
+}
+
+// Part 3 (separations, Bhattamishra et al. 2024): a log-width index-lookup transformer, a constant-size Dyck
+// RNN and a two-layer equality transformer, each built, saved and verified in f32 and f64.
+void demo_separations(const std::string& out) {
+  std::cout << "\n== 3. separations: transformers vs RNNs (arXiv 2406.09347) ==\n";
+  IndexLookupOptions il;
+  il.n = 256;
+  il.alphabet = 8;
+  IndexLookupBuild ib = index_lookup_build(il);
+  model_save(out + "/index_lookup", ib.model);
+  for (auto& r : index_lookup_verify(ib, il, 4, 1))
+    std::cout << "index lookup N=256: width " << ib.model->config().d_model << ", " << r.dtype << " " << r.correct
+              << "/" << r.checked << " correct (" << r.mode << ")\n";
+  std::cout << "saved model directory: " << out << "/index_lookup/\n";
+  DyckRnnBuild db = dyck_rnn_build({2, 2});
+  model_save(out + "/dyck_rnn", db.model);
+  for (auto& r : dyck_rnn_verify(db, {2, 2}, 8, 1000, 8, 1))
+    std::cout << "Dyck-(2,2) RNN: hidden " << db.model->config().d_hidden << ", " << r.dtype << " wrong prefixes: "
+              << r.exhaustive_wrong + r.random_wrong << " (all strings of length 8, 8 of length 1000)\n";
+  std::cout << "saved model directory: " << out << "/dyck_rnn/\n";
+  StringPairOptions eq;
+  eq.n = 32;
+  StringPairBuild eb = string_pair_build(eq);
+  model_save(out + "/equality", eb.model);
+  for (auto& r : string_pair_verify(eb, eq, 128, 1))
+    std::cout << "equality N=32 (2 layers): width " << eb.model->config().d_model << ", " << r.dtype << " "
+              << r.correct << "/" << r.checked << " correct\n";
+  std::cout << "saved model directory: " << out << "/equality/\n";
+}
+
 }  // namespace
 
 void cmd_demo_register(CLI::App& app) {
@@ -42,6 +94,9 @@ void cmd_demo_register(CLI::App& app) {
     cli_runtime_init();
     dir_create(out);
     demo_previous_token(out);
+    demo_rasp();
+    demo_separations(out);
+    demo_gp(out);
     std::cout << "\ndemo finished: everything is under " << out << "/\n";
   });
 }

@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
   cmd_model_register(app);
   cmd_rasp_register(app);
   cmd_demo_register(app);
+  cmd_construct_register(app);
+  cmd_gp_register(app);
   try {
     // An unknown command gets a clear message (CLI11 would only say that a subcommand is required).
     for (int i = 1; i < argc; ++i) {

@@ -1,0 +1,174 @@
+#include "constructions/index_lookup.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "constructions/construct_common.h"
+#include "util/error.h"
+
+namespace attnlab {
+
+nlohmann::json IndexLookupBuild::report() const {
+  const auto& c = model->config();
+  nlohmann::json j = {{"construction", "index-lookup"}, {"d_model", c.d_model}, {"d_head", c.d_head},
+                      {"code", code.kind}, {"code_dim", code.k}, {"gamma", code.gamma}, {"scale", scale},
+                      {"precision_bits", precision_bits}, {"certified_rows", code.certified_rows.size(0)},
+                      {"parameters", model_parameter_count(model)}};
+  if (code.kind == "reed-solomon") j["reed_solomon"] = {{"q", code.rs_q}, {"d", code.rs_d}, {"e", code.rs_e}};
+  return j;
+}
+
+static ModelConfig index_lookup_config(const IndexLookupOptions& opt, const NearOrthogonalCode& code, double lambda) {
+  const IndexLookupSpec spec{opt.n, opt.alphabet};
+  const int64_t A = opt.alphabet, k = code.k;
+  ModelConfig cfg;
+  cfg.n_layers = 1;
+  cfg.d_model = static_cast<int>(A + k + 1);
+  cfg.n_heads = 1;
+  cfg.d_head = static_cast<int>(std::max(k + 1, A));
+  cfg.d_vocab = static_cast<int>(A + opt.n);
+  cfg.d_vocab_out = static_cast<int>(A);
+  cfg.n_ctx = static_cast<int>(opt.n + 1);
+  cfg.attn_only = true;
+  cfg.causal = true;
+  cfg.attn_scale = code.norm2 / lambda;  // scores = λ <c_p, c_i>
+  cfg.vocab = index_lookup_vocab(spec);
+  cfg.vocab_out = index_lookup_vocab_out(spec);
+  cfg.producer = "attnlab construct index-lookup";
+  for (int64_t a = 0; a < A; ++a) cfg.residual_labels.push_back("symbol:" + cfg.vocab_out[a]);
+  for (int64_t j = 0; j < k; ++j) cfg.residual_labels.push_back("code:" + std::to_string(j));
+  cfg.residual_labels.push_back("is_query:1");
+  return cfg;
+}
+
+IndexLookupBuild index_lookup_build(const IndexLookupOptions& opt) {
+  index_lookup_validate({opt.n, opt.alphabet});
+  check(opt.margin > 0 && opt.margin < 1, "index lookup: margin " + std::to_string(opt.margin) +
+        " (must be in (0, 1))", "pass --margin between 0 and 1 exclusive");
+  IndexLookupBuild b;
+  b.code = code_build(opt.code, opt.n, opt.gamma, opt.seed, opt.certify_max);
+  b.scale = softmax_scale_for(static_cast<double>(opt.n), 1.0 - b.code.gamma, opt.margin);
+  b.precision_bits = precision_bits_for(static_cast<double>(opt.n + 1), opt.margin);
+  ModelConfig cfg = index_lookup_config(opt, b.code, b.scale);
+  cfg.provenance = {{"construction", "index-lookup"}, {"paper", "Bhattamishra et al. 2024, arXiv 2406.09347"},
+                    {"N", opt.n}, {"alphabet", opt.alphabet}, {"gamma_target", opt.gamma},
+                    {"margin", opt.margin}, {"seed", opt.seed}};
+  b.model = model_create(cfg, torch::kFloat64);
+  const int64_t A = opt.alphabet, k = b.code.k, N = opt.n;
+  const double s = b.code.norm2;
+  torch::NoGradGuard no_grad;
+  auto p = b.model->named_parameters();
+  auto raw = b.code.raw.to(torch::kFloat64);
+  p["embed.W_E"].slice(0, 0, A).slice(1, 0, A).copy_(torch::eye(A, torch::kFloat64));
+  p["embed.W_E"].slice(0, A, A + N).slice(1, A, A + k).copy_(raw);
+  p["embed.W_E"].slice(0, A, A + N).select(1, A + k).fill_(1.0);
+  p["pos_embed.W_pos"].slice(0, 0, N).slice(1, A, A + k).copy_(raw);
+  auto WQ = p["blocks.0.attn.W_Q"][0], WK = p["blocks.0.attn.W_K"][0];
+  WQ.slice(0, A, A + k + 1).slice(1, 0, k + 1).copy_(torch::eye(k + 1, torch::kFloat64));
+  WK.slice(0, A, A + k).slice(1, 0, k).copy_(torch::eye(k, torch::kFloat64));
+  WK[A + k][k] = -2.0 * s;
+  p["blocks.0.attn.W_V"][0].slice(0, 0, A).slice(1, 0, A).copy_(torch::eye(A, torch::kFloat64));
+  p["blocks.0.attn.W_O"][0].slice(0, 0, A).slice(1, 0, A).copy_(torch::eye(A, torch::kFloat64));
+  p["unembed.W_U"].slice(0, 0, A).copy_(torch::eye(A, torch::kFloat64));
+  b.model->config_mut().provenance["report"] = b.report();
+  return b;
+}
+
+torch::Tensor index_lookup_query_logits(const SequenceModel& model, const std::vector<int64_t>& x,
+                                        const std::vector<int64_t>& queries, int64_t alphabet) {
+  const auto& c = model->config();
+  check(c.is_transformer() && c.n_layers == 1 && c.n_heads == 1 && c.attn_only && c.normalization == NormKind::None,
+        "index lookup: the query-row evaluator needs a 1-layer, 1-head, attention-only model without LayerNorm",
+        "verify this model with 'attnlab model run' instead");
+  check(static_cast<int64_t>(x.size()) + 1 == c.n_ctx, "index lookup: string length " + std::to_string(x.size()) +
+        " but the model's n_ctx is " + std::to_string(c.n_ctx), "pass N = n_ctx - 1 symbols");
+  torch::NoGradGuard no_grad;
+  auto p = model->named_parameters();
+  auto opts = torch::TensorOptions().dtype(torch::kInt64);
+  auto xt = torch::tensor(x, opts), qt = torch::tensor(queries, opts) + alphabet;
+  const int64_t N = static_cast<int64_t>(x.size());
+  auto W_E = p["embed.W_E"], W_pos = p["pos_embed.W_pos"];
+  auto WQ = p["blocks.0.attn.W_Q"][0], WK = p["blocks.0.attn.W_K"][0], WV = p["blocks.0.attn.W_V"][0];
+  auto bQ = p["blocks.0.attn.b_Q"][0], bK = p["blocks.0.attn.b_K"][0], bV = p["blocks.0.attn.b_V"][0];
+  auto resid_keys = W_E.index_select(0, xt) + W_pos.slice(0, 0, N);    // [N, R]
+  auto resid_q = W_E.index_select(0, qt) + W_pos[N];                   // [P, R]
+  auto keys = torch::matmul(resid_keys, WK) + bK, vals = torch::matmul(resid_keys, WV) + bV;  // [N, D]
+  auto q = torch::matmul(resid_q, WQ) + bQ;                            // [P, D]
+  auto k_self = torch::matmul(resid_q, WK) + bK, v_self = torch::matmul(resid_q, WV) + bV;   // [P, D]
+  const double inv = 1.0 / c.attn_scale_value();
+  auto scores = torch::cat({torch::matmul(q, keys.t()), (q * k_self).sum(-1, true)}, 1) * inv;  // [P, N+1]
+  auto w = torch::softmax(scores, 1);
+  auto z = torch::matmul(w.slice(1, 0, N), vals) + w.slice(1, N, N + 1) * v_self;             // [P, D]
+  auto resid = resid_q + torch::matmul(z, p["blocks.0.attn.W_O"][0]) + p["blocks.0.attn.b_O"];
+  return torch::matmul(resid, p["unembed.W_U"]) + p["unembed.b_U"];   // [P, O]
+}
+
+nlohmann::json VerifyResult::to_json() const {
+  return {{"dtype", dtype}, {"checked", checked}, {"correct", correct}, {"min_margin", min_margin},
+          {"seconds", seconds}, {"mode", mode}};
+}
+
+// Accumulates correctness and the margin logit(target) - max other logit. logits [P, O], targets [P].
+static void score_logits(const torch::Tensor& logits, const torch::Tensor& targets, VerifyResult& r) {
+  auto lg = logits.to(torch::kFloat64);
+  auto right = lg.gather(1, targets.unsqueeze(1)).squeeze(1);
+  auto others = lg.scatter(1, targets.unsqueeze(1), -INFINITY).amax(1);
+  auto margin = right - others;
+  r.checked += targets.size(0);
+  r.correct += (margin > 0).sum().item<int64_t>();
+  double m = margin.min().item<double>();
+  r.min_margin = r.checked == targets.size(0) ? m : std::min(r.min_margin, m);
+}
+
+static VerifyResult verify_one(const SequenceModel& model, const IndexLookupOptions& opt, int64_t strings,
+                               uint64_t seed, const torch::Tensor& rows) {
+  VerifyResult r;
+  auto t0 = std::chrono::steady_clock::now();
+  r.dtype = model->parameters()[0].scalar_type() == torch::kFloat32 ? "f32" : "f64";
+  const IndexLookupSpec spec{opt.n, opt.alphabet};
+  double total = std::pow(static_cast<double>(opt.alphabet), static_cast<double>(opt.n)) * opt.n;
+  torch::NoGradGuard no_grad;
+  if (total <= 65536) {  // every string and query, through the runtime's forward()
+    r.mode = "exhaustive";
+    TaskBatch all = index_lookup_enumerate(spec, 65536);
+    for (size_t b0 = 0; b0 < all.examples.size(); b0 += 4096) {
+      size_t b1 = std::min(all.examples.size(), b0 + 4096);
+      std::vector<int64_t> flat, tg;
+      for (size_t i = b0; i < b1; ++i) {
+        flat.insert(flat.end(), all.examples[i].tokens.begin(), all.examples[i].tokens.end());
+        tg.push_back(all.examples[i].target);
+      }
+      auto tokens = torch::tensor(flat, torch::kInt64).view({static_cast<int64_t>(b1 - b0), opt.n + 1});
+      auto logits = model->forward({tokens, {}}).select(1, opt.n);
+      score_logits(logits, torch::tensor(tg, torch::kInt64), r);
+    }
+  } else {
+    r.mode = rows.size(0) == opt.n ? "all positions of " + std::to_string(strings) + " strings"
+                                   : std::to_string(rows.size(0)) + " sampled queries x " + std::to_string(strings) + " strings";
+    TaskRng rng(seed);
+    std::vector<int64_t> q(rows.data_ptr<int64_t>(), rows.data_ptr<int64_t>() + rows.size(0));
+    for (int64_t s = 0; s < strings; ++s) {
+      std::vector<int64_t> x(opt.n);
+      for (auto& v : x) v = static_cast<int64_t>(rng_below(rng, opt.alphabet));
+      auto xt = torch::tensor(x, torch::kInt64);
+      for (size_t q0 = 0; q0 < q.size(); q0 += 1024) {
+        std::vector<int64_t> blk(q.begin() + q0, q.begin() + std::min(q.size(), q0 + 1024));
+        auto logits = index_lookup_query_logits(model, x, blk, opt.alphabet);
+        score_logits(logits, xt.index_select(0, torch::tensor(blk, torch::kInt64)), r);
+      }
+    }
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+std::vector<VerifyResult> index_lookup_verify(const IndexLookupBuild& b, const IndexLookupOptions& opt,
+                                              int64_t strings, uint64_t seed) {
+  check(strings >= 1, "verify: " + std::to_string(strings) + " strings (must be >= 1)", "pass --strings 1 or more");
+  std::vector<VerifyResult> out;
+  out.push_back(verify_one(model_copy_as(b.model, torch::kFloat32), opt, strings, seed, b.code.certified_rows));
+  out.push_back(verify_one(b.model, opt, strings, seed, b.code.certified_rows));
+  return out;
+}
+
+}  // namespace attnlab
