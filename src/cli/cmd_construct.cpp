@@ -1,5 +1,6 @@
-// `attnlab construct <name> -o DIR [--verify]` — the explicit separation constructions of Bhattamishra et al.
-// 2024 (arXiv 2406.09347) as model directories (src/constructions/), each with a report of its size, scale and
+// `attnlab construct <name> -o DIR [--verify]` (index-lookup, dyck-rnn, equality, disjointness,
+// nearest-neighbour) — the explicit separation constructions of Bhattamishra et al. 2024 (arXiv 2406.09347) as
+// model directories (src/constructions/), each with a report of its size, scale and
 // the precision it needs, optionally verified in f32 and f64 (DIR/verify.json). `attnlab bounds` prints the
 // communication-complexity lower bounds they are set against (src/tasks/separation_bounds.h).
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include "cli/cli.h"
 #include "constructions/dyck_rnn.h"
 #include "constructions/index_lookup.h"
+#include "constructions/nearest_neighbour.h"
 #include "constructions/string_pair.h"
 #include "tasks/separation_bounds.h"
 #include "util/error.h"
@@ -158,6 +160,52 @@ void register_string_pair(CLI::App& construct, PairTask task) {
   });
 }
 
+void register_nearest_neighbour(CLI::App& construct) {
+  struct Args {
+    NearestNeighbourOptions opt;
+    std::string out;
+    bool verify = false;
+    int64_t count = 256;
+  };
+  static Args a;
+  auto* c = construct.add_subcommand("nearest-neighbour", "two-layer nearest-neighbour transformer of width "
+                                     "O(d + log k)");
+  c->add_option("--k", a.opt.spec.k, "labelled points")->capture_default_str();
+  c->add_option("--d", a.opt.spec.d, "dimension of the points and the query")->capture_default_str();
+  c->add_option("--classes", a.opt.spec.classes, "number of labels C")->capture_default_str();
+  c->add_option("--margin", a.opt.spec.margin, "promised margin delta of <q, x_nn> over the runner-up, in (0, 1]")
+      ->capture_default_str();
+  c->add_option("--gamma", a.opt.gamma, "max |<c_i, c_j>| of the layer-1 position codes, in (0, 1)")
+      ->capture_default_str();
+  c->add_option("--logit-margin", a.opt.logit_margin, "logit margin the query head's scale is derived for")
+      ->capture_default_str();
+  c->add_option("--code", a.opt.code, "position codes: random | reed-solomon")->capture_default_str();
+  c->add_option("--seed", a.opt.seed, "seed of the code and of the verification instances")->capture_default_str();
+  c->add_option("-o,--out", a.out, "output model directory")->required();
+  c->add_flag("--verify", a.verify, "check --count random instances with margin delta in f32 and f64");
+  c->add_option("--count", a.count, "random instances checked")->capture_default_str();
+  c->callback([] {
+    cli_runtime_init();
+    NearestNeighbourBuild b = nearest_neighbour_build(a.opt);
+    std::cout << "nearest neighbour, k = " << a.opt.spec.k << ", d = " << a.opt.spec.d << ", classes = "
+              << a.opt.spec.classes << ", margin = " << a.opt.spec.margin << "\n";
+    report_print(b.report());
+    save_and_print(a.out, b.model, true);
+    if (!a.verify) return;
+    nlohmann::json results = nlohmann::json::array();
+    int64_t wrong = 0;
+    for (auto& r : nearest_neighbour_verify(b, a.opt, a.count, a.opt.seed + 1)) {
+      std::printf("verify %s (%s): %lld/%lld correct, min margin %.4g, %.2f s\n", r.dtype.c_str(), r.mode.c_str(),
+                  static_cast<long long>(r.correct), static_cast<long long>(r.checked), r.min_margin, r.seconds);
+      wrong += r.checked - r.correct;
+      results.push_back(r.to_json());
+    }
+    verify_write(a.out, {{"report", b.report()}, {"results", results}});
+    check(wrong == 0, "nearest neighbour: verification failed: " + std::to_string(wrong) + " wrong outputs",
+          "lower --gamma or raise --margin; see verify.json");
+  });
+}
+
 void register_bounds(CLI::App& app) {
   static BoundQuery q;
   auto* c = app.add_subcommand("bounds", "communication-complexity lower bounds (Bhattamishra et al. 2024)");
@@ -184,6 +232,7 @@ void cmd_construct_register(CLI::App& app) {
   register_dyck_rnn(*construct);
   register_string_pair(*construct, PairTask::Equality);
   register_string_pair(*construct, PairTask::Disjointness);
+  register_nearest_neighbour(*construct);
   register_bounds(app);
 }
 

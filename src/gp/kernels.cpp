@@ -129,8 +129,9 @@ Gram gram_once(const KernelSpec& spec, const torch::Tensor& ta, const torch::Ten
   const auto& layers = spec.layers;
   int64_t na = ta.size(0), nb = tb.size(0);
   auto out = torch::empty({na, nb}, torch::kFloat64);
+  const bool same = ta.is_same(tb);  // a symmetric Gram: compute the upper block triangle, mirror the rest
   for (int64_t i0 = 0; i0 < na; i0 += opt.block)
-    for (int64_t j0 = 0; j0 < nb; j0 += opt.block) {
+    for (int64_t j0 = same ? i0 : 0; j0 < nb; j0 += opt.block) {
       auto xa = ta.index({Slice(i0, std::min(na, i0 + opt.block))});
       auto xb = tb.index({Slice(j0, std::min(nb, j0 + opt.block))});
       PairCov p{embed_cov(layers[0], xa, xb, opt.vocab), embed_self(layers[0], xa, opt.vocab).unsqueeze(1),
@@ -140,6 +141,7 @@ Gram gram_once(const KernelSpec& spec, const torch::Tensor& ta, const torch::Ten
       auto block = layers.back().kind == LayerKind::MeanPool ? c.mean({-2, -1})
                                                               : c.index({"...", c.size(-2) - 1, c.size(-1) - 1});
       out.index_put_({Slice(i0, i0 + xa.size(0)), Slice(j0, j0 + xb.size(0))}, block);
+      if (same && j0 != i0) out.index_put_({Slice(j0, j0 + xb.size(0)), Slice(i0, i0 + xa.size(0))}, block.t());
     }
   return {out, torch::zeros_like(out)};
 }

@@ -1,4 +1,4 @@
-# `attnlab construct index-lookup|dyck-rnn|equality|disjointness` and `attnlab bounds` end to end (issue 6):
+# `attnlab construct index-lookup|dyck-rnn|equality|disjointness|nearest-neighbour` and `attnlab bounds` end to end (issue 6):
 # the model directories load and answer through `model run`, verification passes, bad parameters fail clearly.
 source "$(dirname "$0")/lib.bash"
 
@@ -26,6 +26,16 @@ expect_grep eq-run-out "^10 +1 +no" "$WORK/out"
 expect_ok dj "$BIN" construct disjointness --N 40 -o "$WORK/dj" --verify --count 100
 expect_grep dj-all "verify f32 .*100/100 correct" "$WORK/out"
 
+# nearest neighbour: the task header's worked example through `model run` (x_0 = (1,0) L1, x_1 = (0,1) L0)
+expect_ok nn "$BIN" construct nearest-neighbour --k 32 --d 8 --classes 4 --margin 0.05 -o "$WORK/nn" --verify --count 100
+expect_grep nn-f32 "verify f32 .*100/100 correct" "$WORK/out"
+expect_grep nn-f64 "verify f64 .*100/100 correct" "$WORK/out"
+expect_ok nn2 "$BIN" construct nearest-neighbour --k 2 --d 2 --classes 2 --margin 0.2 -o "$WORK/nn2"
+expect_ok nn-run "$BIN" model run "$WORK/nn2" --input "x L1 x L0 ?" --numbers "1,0;0,0;0,1;0,0;0.8,0.6"
+expect_grep nn-run-out "^4 +\? +L1" "$WORK/out"
+expect_ok nn-run2 "$BIN" model run "$WORK/nn2" --input "x L1 x L0 ?" --numbers "1,0;0,0;0,1;0,0;0.6,0.8"
+expect_grep nn-run2-out "^4 +\? +L0" "$WORK/out"
+
 expect_ok bounds "$BIN" bounds --task index-lookup --N 1024 --alphabet 16 --precision 32
 expect_grep bounds-il "RNN +hidden size +128 " "$WORK/out"
 expect_ok bounds-eq "$BIN" bounds --task equality --N 1024 --precision 32 --heads 2
@@ -42,4 +52,7 @@ expect_fail dyck-big "4096" "$BIN" construct dyck-rnn --k 4 --m 8 -o "$WORK/x"
 expect_fail eq-n0 "N = 0" "$BIN" construct equality --N 0 -o "$WORK/x"
 expect_fail bounds-task "unknown task" "$BIN" bounds --task sorting
 expect_fail bounds-p0 "precision 0" "$BIN" bounds --task equality --precision 0
+expect_fail nn-k0 "k = 0" "$BIN" construct nearest-neighbour --k 0 -o "$WORK/x"
+expect_fail nn-margin "margin" "$BIN" construct nearest-neighbour --margin 0 -o "$WORK/x"
+expect_fail nn-gamma "gamma" "$BIN" construct nearest-neighbour --gamma 1 -o "$WORK/x"
 finish
