@@ -103,6 +103,13 @@ torch::Tensor index_lookup_query_logits(const SequenceModel& model, const std::v
   return torch::matmul(resid, p["unembed.W_U"]) + p["unembed.b_U"];   // [P, O]
 }
 
+void VerifyResult::tally(const torch::Tensor& margin) {
+  double m = margin.min().item<double>();
+  min_margin = checked == 0 ? m : std::min(min_margin, m);
+  checked += margin.numel();
+  correct += (margin > 0).sum().item<int64_t>();
+}
+
 nlohmann::json VerifyResult::to_json() const {
   return {{"dtype", dtype}, {"checked", checked}, {"correct", correct}, {"min_margin", min_margin},
           {"seconds", seconds}, {"mode", mode}};

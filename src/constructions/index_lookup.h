@@ -55,6 +55,7 @@ struct VerifyResult {
   double seconds = 0;
   std::string mode;             // "exhaustive" | "all positions of S strings" | "sampled queries"
   nlohmann::json to_json() const;
+  void tally(const torch::Tensor& margin);  // adds one batch of per-check margins [B] (correct = margin > 0)
 };
 
 // Exhaustive over every string and query when |Σ|^N·N <= 65536 (through forward()); otherwise `strings`

@@ -142,10 +142,7 @@ static VerifyResult nn_verify_one(const SequenceModel& model, const NearestNeigh
     auto right = lg.gather(1, t).squeeze(1);
     auto others = lg.scatter(1, t, -INFINITY).amax(1);
     auto margin = right - others;
-    double m = margin.min().item<double>();
-    r.min_margin = r.checked == 0 ? m : std::min(r.min_margin, m);
-    r.checked += static_cast<int64_t>(b1 - b0);
-    r.correct += (margin > 0).sum().item<int64_t>();
+    r.tally(margin);
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

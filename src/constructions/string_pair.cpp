@@ -108,10 +108,7 @@ static VerifyResult string_pair_verify_one(const SequenceModel& model, const Str
     auto lg = model->forward({tokens, {}}).select(1, T - 1).to(torch::kFloat64);
     auto t = torch::tensor(tg, torch::kInt64);
     auto margin = lg.gather(1, t.unsqueeze(1)).squeeze(1) - lg.gather(1, (1 - t).unsqueeze(1)).squeeze(1);
-    double m = margin.min().item<double>();
-    r.min_margin = r.checked == 0 ? m : std::min(r.min_margin, m);
-    r.checked += static_cast<int64_t>(b1 - b0);
-    r.correct += (margin > 0).sum().item<int64_t>();
+    r.tally(margin);
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
