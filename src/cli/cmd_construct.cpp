@@ -35,6 +35,21 @@ void verify_write(const std::string& dir, const nlohmann::json& results) {
   std::cout << "verification: " << dir << "/verify.json\n";
 }
 
+// Prints each verification result, writes DIR/verify.json, and fails (what + HINT) on any wrong output.
+void verify_finish(const std::string& dir, const nlohmann::json& report, const std::vector<VerifyResult>& runs,
+                   const std::string& what, const std::string& hint) {
+  nlohmann::json results = nlohmann::json::array();
+  int64_t wrong = 0;
+  for (const auto& r : runs) {
+    std::printf("verify %s (%s): %lld/%lld correct, min margin %.4g, %.2f s\n", r.dtype.c_str(), r.mode.c_str(),
+                static_cast<long long>(r.correct), static_cast<long long>(r.checked), r.min_margin, r.seconds);
+    wrong += r.checked - r.correct;
+    results.push_back(r.to_json());
+  }
+  verify_write(dir, {{"report", report}, {"results", results}});
+  check(wrong == 0, what + ": verification failed: " + std::to_string(wrong) + " wrong outputs", hint);
+}
+
 void register_index_lookup(CLI::App& construct) {
   struct Args {
     IndexLookupOptions opt;
@@ -63,17 +78,8 @@ void register_index_lookup(CLI::App& construct) {
     report_print(b.report());
     save_and_print(a.out, b.model, !a.no_save);
     if (!a.verify) return;
-    nlohmann::json results = nlohmann::json::array();
-    int64_t wrong = 0;
-    for (auto& r : index_lookup_verify(b, a.opt, a.strings, a.opt.seed + 1)) {
-      std::printf("verify %s (%s): %lld/%lld correct, min margin %.4g, %.2f s\n", r.dtype.c_str(), r.mode.c_str(),
-                  static_cast<long long>(r.correct), static_cast<long long>(r.checked), r.min_margin, r.seconds);
-      wrong += r.checked - r.correct;
-      results.push_back(r.to_json());
-    }
-    verify_write(a.out, {{"report", b.report()}, {"results", results}});
-    check(wrong == 0, "index lookup: verification failed: " + std::to_string(wrong) + " wrong outputs",
-          "raise --margin or lower --gamma; see verify.json");
+    verify_finish(a.out, b.report(), index_lookup_verify(b, a.opt, a.strings, a.opt.seed + 1),
+                  "index lookup", "raise --margin or lower --gamma; see verify.json");
   });
 }
 
@@ -146,17 +152,8 @@ void register_string_pair(CLI::App& construct, PairTask task) {
     report_print(b.report());
     save_and_print(a.out, b.model, true);
     if (!a.verify) return;
-    nlohmann::json results = nlohmann::json::array();
-    int64_t wrong = 0;
-    for (auto& r : string_pair_verify(b, a.opt, a.count, a.opt.seed + 1)) {
-      std::printf("verify %s (%s): %lld/%lld correct, min margin %.4g, %.2f s\n", r.dtype.c_str(), r.mode.c_str(),
-                  static_cast<long long>(r.correct), static_cast<long long>(r.checked), r.min_margin, r.seconds);
-      wrong += r.checked - r.correct;
-      results.push_back(r.to_json());
-    }
-    verify_write(a.out, {{"report", b.report()}, {"results", results}});
-    check(wrong == 0, pair_task_name(a.opt.task) + ": verification failed: " + std::to_string(wrong) +
-          " wrong outputs", "lower --gamma; see verify.json");
+    verify_finish(a.out, b.report(), string_pair_verify(b, a.opt, a.count, a.opt.seed + 1),
+                  pair_task_name(a.opt.task), "lower --gamma; see verify.json");
   });
 }
 
@@ -192,17 +189,8 @@ void register_nearest_neighbour(CLI::App& construct) {
     report_print(b.report());
     save_and_print(a.out, b.model, true);
     if (!a.verify) return;
-    nlohmann::json results = nlohmann::json::array();
-    int64_t wrong = 0;
-    for (auto& r : nearest_neighbour_verify(b, a.opt, a.count, a.opt.seed + 1)) {
-      std::printf("verify %s (%s): %lld/%lld correct, min margin %.4g, %.2f s\n", r.dtype.c_str(), r.mode.c_str(),
-                  static_cast<long long>(r.correct), static_cast<long long>(r.checked), r.min_margin, r.seconds);
-      wrong += r.checked - r.correct;
-      results.push_back(r.to_json());
-    }
-    verify_write(a.out, {{"report", b.report()}, {"results", results}});
-    check(wrong == 0, "nearest neighbour: verification failed: " + std::to_string(wrong) + " wrong outputs",
-          "lower --gamma or raise --margin; see verify.json");
+    verify_finish(a.out, b.report(), nearest_neighbour_verify(b, a.opt, a.count, a.opt.seed + 1),
+                  "nearest neighbour", "lower --gamma or raise --margin; see verify.json");
   });
 }
 
