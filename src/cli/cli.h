@@ -20,5 +20,7 @@ void cmd_rasp_register(CLI::App& app);
 void cmd_demo_register(CLI::App& app);
 void cmd_gp_register(CLI::App& app);  // `gp kernel|spectrum|learning-curve` (NNGP kernels, S_L spectra)
 void cmd_construct_register(CLI::App& app);  // `construct ...` and `bounds`
+void cmd_compile_register(CLI::App& app);    // `compile FILE.rasp ...` (src/compiler/)
+void cmd_train_register(CLI::App& app);  // `train` and `sweep` (src/train/, docs/training.md)
 
 }  // namespace attnlab

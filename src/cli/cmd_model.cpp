@@ -68,6 +68,10 @@ void model_run(const ModelArgs& a) {
   if (!a.cache_glob.empty()) hooks.cache_add(a.cache_glob);
   torch::NoGradGuard no_grad;
   auto logits = model->forward(in.input, &hooks).to(torch::kCPU, torch::kFloat64);
+  if (!cfg.bos.empty() && logits.size(1) > 1) {  // the BOS position is the model's, not the user's: drop it
+    logits = logits.narrow(1, 1, logits.size(1) - 1);
+    in.tokens.erase(in.tokens.begin());
+  }
   auto outputs = outputs_decode(cfg, logits);
   if (!a.cache_out.empty()) {
     check(!hooks.cache().empty(), "--cache '" + a.cache_glob + "' matched no hook name",

@@ -29,27 +29,7 @@ struct RaspArgs {
   size_t max_len = 20000;
 };
 
-// The s-op to report: --name, else the last s-op the file assigns at top level.
-const Node* sop_pick(const Interpreter& in, const RaspArgs& a) {
-  std::string names;
-  for (const auto& [n, node] : in.sops()) names += (names.empty() ? "" : ", ") + n;
-  if (a.name.empty()) {
-    check(in.last_sop() != nullptr, a.file + " assigns no s-op", "assign one, e.g. out = reverse(tokens);");
-    return in.last_sop();
-  }
-  const Value* v = in.lookup(a.name);
-  if (!v) throw Error("no s-op named '" + a.name + "' in " + a.file, names.empty() ? "the file assigns no s-ops" : "its s-ops: " + names);
-  if (!v->is_sop())
-    throw Error("'" + a.name + "' in " + a.file + " is a " + value_type_name(*v) + ", not an s-op",
-                names.empty() ? "the file assigns no s-ops" : "its s-ops: " + names);
-  return v->node;
-}
-
-std::string sop_name(const Interpreter& in, const Node* n) {
-  for (const auto& [name, node] : in.sops())
-    if (node == n) return name;
-  return n->label();
-}
+const Node* sop_pick(const Interpreter& in, const RaspArgs& a) { return interp_sop_pick(in, a.name, a.file); }
 
 nlohmann::json atom_json(const Atom& a) {
   if (atom_is_bool(a)) return std::get<bool>(a);
@@ -65,7 +45,7 @@ void rasp_run(const RaspArgs& a) {
   std::vector<Atom> input = input_parse(a.input, a.chars);
   std::vector<std::pair<std::string, const Node*>> cols;
   if (a.all) cols = in.sops();
-  else cols = {{a.name.empty() ? sop_name(in, target) : a.name, target}};
+  else cols = {{a.name.empty() ? interp_sop_name(in, target) : a.name, target}};
   std::vector<const Node*> targets;
   for (const auto& c : cols) targets.push_back(c.second);
   EvalOptions opts;
@@ -103,7 +83,7 @@ void rasp_analyse(const RaspArgs& a) {
   Interpreter in;
   in.run_file(a.file);
   const Node* target = sop_pick(in, a);
-  std::cout << analysis_text(analyse(target), a.name.empty() ? sop_name(in, target) : a.name);
+  std::cout << analysis_text(analyse(target), a.name.empty() ? interp_sop_name(in, target) : a.name);
 }
 
 void rasp_draw(const RaspArgs& a) {

@@ -269,4 +269,25 @@ Value interp_call(Interpreter& in, const Value& f, const std::vector<Value>& arg
   return r;
 }
 
+const Node* interp_sop_pick(const Interpreter& in, const std::string& name, const std::string& file) {
+  std::string names;
+  for (const auto& [n, node] : in.sops()) names += (names.empty() ? "" : ", ") + n;
+  if (name.empty()) {
+    check(in.last_sop() != nullptr, file + " assigns no s-op", "assign one, e.g. out = reverse(tokens);");
+    return in.last_sop();
+  }
+  const Value* v = in.lookup(name);
+  if (!v) throw Error("no s-op named '" + name + "' in " + file, names.empty() ? "the file assigns no s-ops" : "its s-ops: " + names);
+  if (!v->is_sop())
+    throw Error("'" + name + "' in " + file + " is a " + value_type_name(*v) + ", not an s-op",
+                names.empty() ? "the file assigns no s-ops" : "its s-ops: " + names);
+  return v->node;
+}
+
+std::string interp_sop_name(const Interpreter& in, const Node* n) {
+  for (const auto& [name, node] : in.sops())
+    if (node == n) return name;
+  return n->label();
+}
+
 }  // namespace attnlab::rasp

@@ -110,6 +110,12 @@ class Interpreter {
   std::string resolve(const std::string& path, const SrcLoc& loc) const;
 };
 
+// The s-op a command works on: the one named `name`, else the last s-op the file assigns at top level.
+// Errors name the file and list the s-ops it does assign.
+const Node* interp_sop_pick(const Interpreter& in, const std::string& name, const std::string& file);
+// The top-level name an s-op was assigned to (its label when it has none).
+std::string interp_sop_name(const Interpreter& in, const Node* n);
+
 // Evaluates one expression in an environment (used by the builders' map(x, "x + 1")).
 Value interp_eval_expr(Interpreter& in, const Expr& e, const EnvPtr& env);
 // Calls a function value with arguments.
