@@ -1,6 +1,7 @@
 // `attnlab compile FILE.rasp --name SOP --vocab "a b c" --max-len N -o DIR [--causal] [--verify K] [--report]`
 // — compiles a RASP s-op into a model directory (DIR, plus DIR/hard with average-hard attention), optionally
 // verifies it against the interpreter and prints the per-layer report. See docs/compiler.md.
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -52,16 +53,27 @@ void compile_run(const CompileArgs& a) {
   opt.vocab = vocab_split(a.vocab);
   opt.max_len = a.max_len;
   opt.causal = a.causal;
+  auto t0 = std::chrono::steady_clock::now();
   auto plan = compiler::compile_program(target, name, opt);
   nlohmann::json prov = {{"command", "attnlab compile"}, {"file", a.file}, {"name", name}, {"vocab", opt.vocab},
                          {"max_len", opt.max_len}, {"causal", opt.causal}, {"version", ATTNLAB_VERSION}};
   compiler::compiled_write(*plan, a.out, file_read_text(a.file), prov);
-  std::printf("compiled %s: %d layers, %d heads (most per layer), d_model %d, d_head %d, d_mlp %d, %lld parameters\n",
-              name.c_str(), plan->n_layers, plan->n_heads, plan->d_model, plan->d_head, plan->d_mlp,
+  double compile_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();  // + writing
+  std::printf("compiled %s in %.3f s: %d layers, %d heads (most per layer), d_model %d, d_head %d, d_mlp %d, "
+              "%lld parameters\n",
+              name.c_str(), compile_s, plan->n_layers, plan->n_heads, plan->d_model, plan->d_head, plan->d_mlp,
               static_cast<long long>(compiler::compiled_parameter_count(*plan)));
   std::printf("wrote %s (softmax attention) and %s/hard (hard attention)\n", a.out.c_str(), a.out.c_str());
   for (const auto& w : plan->warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
-  if (a.report) std::cout << compiler::compile_report_text(*plan);
+  if (a.report) {
+    std::cout << compiler::compile_report_text(*plan);
+    std::vector<std::string> example;
+    for (int i = 0; i < std::min(opt.max_len, 8); ++i) example.push_back(opt.vocab[static_cast<size_t>(i) % opt.vocab.size()]);
+    compiler::compiled_report_html(*plan, a.out + "/report.html", example);
+    std::printf("wrote %s/report.html (residual stream and attention on \"", a.out.c_str());
+    for (const auto& t : example) std::printf("%s", t.c_str());
+    std::printf("\")\n");
+  }
   if (a.verify < 0) return;
   nlohmann::json vj;
   int64_t bad = 0;

@@ -149,6 +149,11 @@ const std::set<int>& BlockBuilder::frontier(const Node* n) {
 }
 
 Atom BlockBuilder::eval(const Node* n, const std::map<int, Atom>& a) {
+  auto m = materialised_.find(n);
+  if (m != materialised_.end()) {
+    auto v = a.find(m->second);
+    if (v != a.end()) return v->second;
+  }
   switch (n->kind) {
     case NodeKind::Const: return n->constant.atom;
     case NodeKind::Tokens: case NodeKind::Indices: case NodeKind::Aggregate: return a.at(leaf_of(n));
@@ -208,7 +213,7 @@ const CatView& BlockBuilder::cat_view(const Node* n) {
       v.ind.push_back(a);
     }
   } else {
-    int id = mlp_build(node_name(n), n, fr, [this, n](const std::map<int, Atom>& a) { return eval(n, a); }, true);
+    int id = mlp_build(node_name(n), n, mlp_inputs(n), [this, n](const std::map<int, Atom>& a) { return eval(n, a); }, true);
     from_leaf(*p.leaves[static_cast<size_t>(id)]);
   }
   return cat_memo_[n] = v;
@@ -297,10 +302,45 @@ const Affine& BlockBuilder::num_view(const Node* n) {
       }
     }
   } else {
-    int id = mlp_build(node_name(n), n, fr, [this, n](const std::map<int, Atom>& x) { return eval(n, x); }, false);
+    int id = mlp_build(node_name(n), n, mlp_inputs(n), [this, n](const std::map<int, Atom>& x) { return eval(n, x); }, false);
     a = *p.leaves[static_cast<size_t>(id)]->num;
   }
   return num_memo_[n] = a;
+}
+
+size_t BlockBuilder::tuple_count(const std::set<int>& leaves) const {
+  size_t total = 0;
+  for (int len = 1; len <= p.opt.max_len; ++len) {
+    double prod = 1;
+    for (int id : leaves) prod *= static_cast<double>(p.leaves[static_cast<size_t>(id)]->values.per_len[static_cast<size_t>(len)].size());
+    total += static_cast<size_t>(std::min(prod, 1e15));
+  }
+  return total;
+}
+
+std::set<int> BlockBuilder::mlp_inputs(const Node* n) {
+  constexpr size_t kSplitTuples = 50000;
+  std::set<int> fr = frontier(n);
+  if (n->kind != NodeKind::Map || fr.size() <= 1 || tuple_count(fr) <= kSplitTuples) return fr;
+  std::set<int> out;
+  for (const Node* a : n->args) {
+    if (a->kind == NodeKind::Const) continue;
+    const std::set<int>& fa = frontier(a);
+    if (fa.size() <= 1) {
+      out.insert(fa.begin(), fa.end());
+      continue;
+    }
+    auto it = materialised_.find(a);
+    if (it == materialised_.end()) {
+      const auto& vals = p.values.at(a).all;
+      bool categorical = vals.size() <= 64 || !all_numbers(vals);
+      int id = mlp_build(node_name(a), a, mlp_inputs(a), [this, a](const std::map<int, Atom>& x) { return eval(a, x); },
+                         categorical);
+      it = materialised_.emplace(a, id).first;
+    }
+    out.insert(it->second);
+  }
+  return out;
 }
 
 int BlockBuilder::positional_build(const Node* n, bool categorical) {

@@ -46,6 +46,11 @@ class BlockBuilder {
   std::map<const Node*, std::vector<std::pair<int, int>>> width_terms_;  // selector_width: (coef, leaf)
   std::map<int, Affine> leaf_num_memo_;  // width / length leaves decoded to numbers
   int length_leaf_ = -1;
+  std::map<const Node*, int> materialised_;  // s-ops computed by their own MLP to keep a later table small
+  // The leaves an MLP for n reads: n's frontier, or — when their combinations exceed kSplitTuples — the
+  // operands of n, each materialised by its own MLP first (one more sub-layer, much smaller tables).
+  std::set<int> mlp_inputs(const Node* n);
+  size_t tuple_count(const std::set<int>& leaves) const;
 
   int leaf_of(const Node* n);  // leaf-bound s-ops (tokens, indices, aggregate, length head)
   bool leaf_has_ind(Leaf& l);

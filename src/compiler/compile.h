@@ -34,6 +34,10 @@ int64_t compiled_parameter_count(const Plan& plan);
 // The per-layer text report: heads (what they read and write), MLP sizes, residual layout, parameters.
 std::string compile_report_text(const Plan& plan);
 
+// report.html: the text report, the residual stream over `example` after every sub-layer (labelled with
+// residual_labels), and every head's attention pattern; static HTML, no script.
+void compiled_report_html(const Plan& plan, const std::string& path, const std::vector<std::string>& example);
+
 // compile.json content.
 nlohmann::json compile_summary(const Plan& plan);
 
