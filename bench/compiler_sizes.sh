@@ -32,7 +32,7 @@ for entry in "${programs[@]}"; do
   for n in 5 16 32 64; do
     for v in 4 10; do
       var="${kind}${v}"; vocab=${!var}
-      line=$("$BIN" --threads 1 -q compile "$work/p.rasp" --vocab "$vocab" --max-len "$n" -o "$work/m" 2>&1 | head -1) || true
+      line=$(timeout 120 "$BIN" --threads 1 -q compile "$work/p.rasp" --vocab "$vocab" --max-len "$n" -o "$work/m" 2>&1 | head -1) || true
       if [[ $line =~ in\ ([0-9.]+)\ s:\ ([0-9]+)\ layers,\ ([0-9]+)\ heads.*d_model\ ([0-9]+),\ d_head\ ([0-9]+),\ d_mlp\ ([0-9]+),\ ([0-9]+)\ parameters ]]; then
         echo "| $expr | $n | $v | ${BASH_REMATCH[2]} | ${BASH_REMATCH[3]} | ${BASH_REMATCH[4]} | ${BASH_REMATCH[5]} | ${BASH_REMATCH[6]} | ${BASH_REMATCH[7]} | ${BASH_REMATCH[1]} |"
       else

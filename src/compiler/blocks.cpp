@@ -318,27 +318,68 @@ size_t BlockBuilder::tuple_count(const std::set<int>& leaves) const {
   return total;
 }
 
+bool BlockBuilder::cheap_affine(const Node* n) {
+  using rasp::MapOp;
+  if (n->kind == NodeKind::Const) return n->constant.is_atom() && !rasp::atom_is_str(n->constant.atom);
+  if (n->kind == NodeKind::Aggregate || n->kind == NodeKind::Tokens) {
+    Leaf& l = *p.leaves[static_cast<size_t>(leaf_of(n))];
+    return l.num.has_value();
+  }
+  if (n->kind != NodeKind::Map || !all_numbers(p.values.at(n).all)) return false;
+  switch (n->map_op) {
+    case MapOp::Add: case MapOp::Sub: return cheap_affine(n->args[0]) && cheap_affine(n->args[1]);
+    case MapOp::Neg: case MapOp::Pos: return cheap_affine(n->args[0]);
+    case MapOp::Mul:
+      return (n->args[0]->kind == NodeKind::Const && cheap_affine(n->args[0]) && cheap_affine(n->args[1])) ||
+             (n->args[1]->kind == NodeKind::Const && cheap_affine(n->args[1]) && cheap_affine(n->args[0]));
+    case MapOp::Div:
+      return n->args[1]->kind == NodeKind::Const && cheap_affine(n->args[1]) && cheap_affine(n->args[0]);
+    default: return false;
+  }
+}
+
+std::set<int> BlockBuilder::collect_inputs(const Node* n) {
+  auto m = materialised_.find(n);
+  if (m != materialised_.end()) return {m->second};
+  if (n->kind == NodeKind::Const) return {};
+  if (n->kind == NodeKind::Map && frontier(n).size() > 1 && cheap_affine(n)) {
+    Leaf& l = p.leaf_add(LeafKind::Mlp, n, node_name(n));  // a pseudo-leaf: no block, read through num_view
+    l.values = p.values.at(n);
+    l.num = num_view(n);
+    materialised_[n] = l.id;
+    return {l.id};
+  }
+  if (n->kind != NodeKind::Map) return frontier(n);
+  std::set<int> out;
+  for (const Node* a : n->args) {
+    if (a->kind == NodeKind::Const && !a->constant.is_atom()) continue;
+    auto fa = collect_inputs(a);
+    out.insert(fa.begin(), fa.end());
+  }
+  return out;
+}
+
 std::set<int> BlockBuilder::mlp_inputs(const Node* n) {
-  constexpr size_t kSplitTuples = 50000;
-  std::set<int> fr = frontier(n);
+  constexpr size_t kSplitTuples = 200000;
+  std::set<int> fr = collect_inputs(n);
   if (n->kind != NodeKind::Map || fr.size() <= 1 || tuple_count(fr) <= kSplitTuples) return fr;
+  // too many combinations: compute each operand that has fewer values than its inputs' combinations first
   std::set<int> out;
   for (const Node* a : n->args) {
     if (a->kind == NodeKind::Const) continue;
-    const std::set<int>& fa = frontier(a);
-    if (fa.size() <= 1) {
+    std::set<int> fa = collect_inputs(a);
+    size_t combos = 1;
+    for (int id : fa) combos *= std::max<size_t>(1, p.leaves[static_cast<size_t>(id)]->values.all.size());
+    if (fa.size() <= 1 && combos <= p.values.at(a).all.size()) {
       out.insert(fa.begin(), fa.end());
       continue;
     }
-    auto it = materialised_.find(a);
-    if (it == materialised_.end()) {
-      const auto& vals = p.values.at(a).all;
-      bool categorical = vals.size() <= 64 || !all_numbers(vals);
-      int id = mlp_build(node_name(a), a, mlp_inputs(a), [this, a](const std::map<int, Atom>& x) { return eval(a, x); },
-                         categorical);
-      it = materialised_.emplace(a, id).first;
-    }
-    out.insert(it->second);
+    const auto& vals = p.values.at(a).all;
+    bool categorical = vals.size() <= 64 || !all_numbers(vals);
+    int id = mlp_build(node_name(a), a, mlp_inputs(a), [this, a](const std::map<int, Atom>& x) { return eval(a, x); },
+                       categorical);
+    materialised_[a] = id;
+    out.insert(id);
   }
   return out;
 }

@@ -51,6 +51,10 @@ class BlockBuilder {
   // operands of n, each materialised by its own MLP first (one more sub-layer, much smaller tables).
   std::set<int> mlp_inputs(const Node* n);
   size_t tuple_count(const std::set<int>& leaves) const;
+  // n's leaves, except that a sub-expression with a free affine numerical view (e.g. opens - closes) is one
+  // pseudo-leaf read through that functional: a function of a difference tabulates along one number.
+  std::set<int> collect_inputs(const Node* n);
+  bool cheap_affine(const Node* n);
 
   int leaf_of(const Node* n);  // leaf-bound s-ops (tokens, indices, aggregate, length head)
   bool leaf_has_ind(Leaf& l);

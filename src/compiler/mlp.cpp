@@ -30,7 +30,14 @@ int BlockBuilder::mlp_build(const std::string& name, const Node* n, const std::s
     for (const auto& [v, c] : l->code_of) codes.push_back(c);
     std::sort(codes.begin(), codes.end());
     double gap = 1.0, span = codes.empty() ? 0.0 : codes.back() - codes.front();
-    for (size_t i = 1; i < codes.size(); ++i) gap = i == 1 ? codes[i] - codes[i - 1] : std::min(gap, codes[i] - codes[i - 1]);
+    // values that differ only by rounding (1/3 - 1/3 vs 2/6 - 1/3) are one value to the network
+    bool first = true;
+    for (size_t i = 1; i < codes.size(); ++i) {
+      double d = codes[i] - codes[i - 1];
+      if (d <= 1e-9 * std::max(1.0, std::fabs(codes[i]))) continue;
+      gap = first ? d : std::min(gap, d);
+      first = false;
+    }
     double b = (U + 1.0) / gap;
     if (beta.empty()) b = 1.0 / gap;
     beta.push_back(b);
@@ -77,6 +84,19 @@ int BlockBuilder::mlp_build(const std::string& name, const Node* n, const std::s
       }
       if (k == sets.size()) break;
     }
+  }
+  // merge codes closer than half a step (rounding twins): keep the F of the smallest |u| (e.g. 0 over 5.6e-17)
+  for (auto it = table.begin(); it != table.end();) {
+    auto next = std::next(it);
+    if (next != table.end() && next->first - it->first < 0.5) {
+      if (!rasp::atom_equal(it->second, next->second))
+        p.warnings.push_back("'" + name + "': values that differ only by rounding map to " + rasp::atom_repr(it->second) +
+                             " and " + rasp::atom_repr(next->second) + "; the compiled model uses one of them");
+      if (std::fabs(next->first) < std::fabs(it->first)) it = table.erase(it);
+      else table.erase(next);
+      continue;
+    }
+    it = next;
   }
   check(!table.empty(), "'" + name + "' has no defined value on any input",
         "check the program: every combination of its operands raises an error");
