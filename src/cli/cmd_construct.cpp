@@ -2,7 +2,10 @@
 // nearest-neighbour) — the explicit separation constructions of Bhattamishra et al. 2024 (arXiv 2406.09347) as
 // model directories (src/constructions/), each with a report of its size, scale and
 // the precision it needs, optionally verified in f32 and f64 (DIR/verify.json). `attnlab bounds` prints the
-// communication-complexity lower bounds they are set against (src/tasks/separation_bounds.h).
+// communication-complexity lower bounds they are set against (src/tasks/separation_bounds.h);
+// `attnlab construct scan <task>` puts both in one table per N with the fit of width against log2 N
+// (src/constructions/scan.h), as DIR/scan.json and DIR/scan.svg.
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -10,7 +13,9 @@
 #include "constructions/dyck_rnn.h"
 #include "constructions/index_lookup.h"
 #include "constructions/nearest_neighbour.h"
+#include "constructions/scan.h"
 #include "constructions/string_pair.h"
+#include "gp/plot.h"
 #include "tasks/separation_bounds.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -55,21 +60,25 @@ void register_index_lookup(CLI::App& construct) {
     IndexLookupOptions opt;
     std::string out;
     bool verify = false, no_save = false;
-    int64_t strings = 4;
+    int64_t strings = 4, queries = 16384;
   };
   static Args a;
-  auto* c = construct.add_subcommand("index-lookup", "one-layer index-lookup transformer of width O(log N)");
+  auto* c = construct.add_subcommand("index-lookup", "one-layer index-lookup transformer of width O(log N + log|S|)");
   c->add_option("--N", a.opt.n, "string length N")->required();
   c->add_option("--alphabet", a.opt.alphabet, "alphabet size |S|")->capture_default_str();
   c->add_option("--gamma", a.opt.gamma, "max |<c_i, c_j>| of the position codes, in (0, 1)")->capture_default_str();
   c->add_option("--margin", a.opt.margin, "logit margin the softmax scale is derived for, in (0, 1)")
       ->capture_default_str();
   c->add_option("--code", a.opt.code, "position codes: random | reed-solomon")->capture_default_str();
+  c->add_option("--symbols", a.opt.symbols, "symbol code: binary (ceil(log2|S|) dims) | one-hot (|S| dims)")
+      ->capture_default_str();
   c->add_option("--seed", a.opt.seed, "seed of the random code and of the verification strings")
       ->capture_default_str();
   c->add_option("-o,--out", a.out, "output model directory")->required();
   c->add_flag("--verify", a.verify, "check every query (exhaustive for small N) in f32 and f64");
   c->add_option("--strings", a.strings, "random strings checked at every query position")->capture_default_str();
+  c->add_option("--queries", a.queries, "query positions per string: every certified one up to this many, else "
+                "this many sampled from them")->capture_default_str();
   c->add_flag("--no-save", a.no_save, "do not write the model weights (large N)");
   c->callback([] {
     cli_runtime_init();
@@ -78,7 +87,7 @@ void register_index_lookup(CLI::App& construct) {
     report_print(b.report());
     save_and_print(a.out, b.model, !a.no_save);
     if (!a.verify) return;
-    verify_finish(a.out, b.report(), index_lookup_verify(b, a.opt, a.strings, a.opt.seed + 1),
+    verify_finish(a.out, b.report(), index_lookup_verify(b, a.opt, a.strings, a.opt.seed + 1, a.queries),
                   "index lookup", "raise --margin or lower --gamma; see verify.json");
   });
 }
@@ -197,8 +206,9 @@ void register_nearest_neighbour(CLI::App& construct) {
 void register_bounds(CLI::App& app) {
   static BoundQuery q;
   auto* c = app.add_subcommand("bounds", "communication-complexity lower bounds (Bhattamishra et al. 2024)");
-  c->add_option("--task", q.task, "index-lookup | equality | disjointness | dyck")->required();
-  c->add_option("--N", q.n, "input length N (Dyck: string length n)")->capture_default_str();
+  c->add_option("--task", q.task, "index-lookup | equality | disjointness | dyck | nearest-neighbour")->required();
+  c->add_option("--N", q.n, "input length N (Dyck: string length n; nearest neighbour: labelled points)")
+      ->capture_default_str();
   c->add_option("--precision", q.precision, "bits per stored number p")->capture_default_str();
   c->add_option("--alphabet", q.alphabet, "alphabet size (index lookup)")->capture_default_str();
   c->add_option("--heads", q.heads, "attention heads H (transformer bounds)")->capture_default_str();
@@ -208,6 +218,98 @@ void register_bounds(CLI::App& app) {
     std::printf("%-22s %-12s %14s  %s\n", "model", "measure", "lower bound", "formula (Omega, constant 1)");
     for (auto& r : rows)
       std::printf("%-22s %-12s %14.6g  %s\n", r.model.c_str(), r.measure.c_str(), r.value, r.formula.c_str());
+    if (q.task == "nearest-neighbour")
+      std::printf("note: the paper gives no lower bound for one-layer transformers on nearest neighbour; the RNN row\n"
+                  "      takes the Omega constant as 1 (the exact constant of the paper's theorem was not checked).\n");
+  });
+}
+
+void scan_print(const ScanResult& res) {
+  std::printf("%9s %6s %6s %7s %8s %4s %9s %9s", "N", "width", "code k", "gamma", "scale", "bits", "acc f32",
+              "acc f64");
+  for (const auto& b : res.rows.front().bounds) std::printf("  %s %s >=", b.model.c_str(), b.measure.c_str());
+  std::printf("\n");
+  for (const auto& r : res.rows) {
+    std::printf("%9lld %6lld %6lld %7.4f %8.3f %4d", static_cast<long long>(r.n), static_cast<long long>(r.width),
+                static_cast<long long>(r.code_dim), r.gamma, r.scale, r.precision_bits);
+    for (size_t i = 0; i < 2; ++i) {
+      if (i < r.results.size() && r.results[i].checked)
+        std::printf(" %9.4f", static_cast<double>(r.results[i].correct) / static_cast<double>(r.results[i].checked));
+      else
+        std::printf(" %9s", "-");
+    }
+    for (const auto& b : r.bounds) std::printf("  %*.6g", static_cast<int>(b.model.size() + b.measure.size() + 4), b.value);
+    std::printf("\n");
+  }
+  std::printf("fit: width = %.4f * log2 N + %.4f   (R^2 = %.4f, %zu points)\n", res.fit.slope, res.fit.intercept,
+              res.fit.r2, res.rows.size());
+}
+
+std::string scan_plot(const ScanResult& res) {
+  gp::PlotSpec plot{"attnlab construct scan " + res.opt.task + " (Bhattamishra et al. 2024)", "N",
+                    "size (log scale)", true, true, {}};
+  gp::PlotSeries width{"construction width d_model", {}, {}, {}, false}, fit{"fit: slope*log2 N + intercept", {}, {}, {}, false};
+  for (const auto& r : res.rows) {
+    width.x.push_back(static_cast<double>(r.n)), width.y.push_back(static_cast<double>(r.width));
+    fit.x.push_back(static_cast<double>(r.n));
+    fit.y.push_back(std::max(1e-9, res.fit.slope * std::log2(static_cast<double>(r.n)) + res.fit.intercept));
+  }
+  plot.series = {width, fit};
+  for (size_t i = 0; i < res.rows.front().bounds.size(); ++i) {
+    const auto& b0 = res.rows.front().bounds[i];
+    gp::PlotSeries s{"lower bound: " + b0.model + " " + b0.measure + " (p = " + std::to_string(res.opt.precision) + ")",
+                     {}, {}, {}, false};
+    for (const auto& r : res.rows)
+      if (r.bounds[i].value > 0) s.x.push_back(static_cast<double>(r.n)), s.y.push_back(r.bounds[i].value);
+    plot.series.push_back(s);
+  }
+  return gp::plot_svg(plot);
+}
+
+void register_scan(CLI::App& construct) {
+  struct Args {
+    ScanOptions opt;
+    std::string range, out;
+  };
+  static Args a;
+  auto* c = construct.add_subcommand("scan", "width against N for a log-size construction, verified, with the "
+                                     "lower bounds beside it and the fit against log2 N");
+  c->add_option("task", a.opt.task, "index-lookup | equality | disjointness | nearest-neighbour")->required();
+  c->add_option("--N", a.range, "values of N: A..B (doubling), A..B:F (factor F) or A,B,C; default 16..1048576 "
+                "(index-lookup), 16..16384 (others; nearest neighbour: N = points k)");
+  c->add_option("--gamma", a.opt.gamma, "position-code coherence, in (0, 1)")->capture_default_str();
+  c->add_option("--code", a.opt.code, "position codes: random | reed-solomon")->capture_default_str();
+  c->add_option("--seed", a.opt.seed, "seed of the codes and of the verification inputs")->capture_default_str();
+  c->add_option("--precision", a.opt.precision, "bits p of the lower bounds")->capture_default_str();
+  c->add_option("--alphabet", a.opt.alphabet, "index lookup: alphabet size")->capture_default_str();
+  c->add_option("--strings", a.opt.strings, "index lookup: random strings per N")->capture_default_str();
+  c->add_option("--queries", a.opt.queries, "index lookup: query positions per string (sampled above N)")
+      ->capture_default_str();
+  c->add_option("--count", a.opt.count, "equality/disjointness/nearest neighbour: examples per N")->capture_default_str();
+  c->add_option("--verify-max", a.opt.verify_max, "N above this are built but not verified (0: index-lookup all, "
+                "others 1024)")->capture_default_str();
+  c->add_option("--d", a.opt.nn_d, "nearest neighbour: dimension")->capture_default_str();
+  c->add_option("--classes", a.opt.nn_classes, "nearest neighbour: labels")->capture_default_str();
+  c->add_option("--margin", a.opt.nn_margin, "nearest neighbour: promised margin delta")->capture_default_str();
+  c->add_option("-o,--out", a.out, "output directory (scan.json, scan.svg)")->required();
+  c->callback([] {
+    cli_runtime_init();
+    a.opt.ns = scan_range_parse(a.range.empty() ? scan_default_range(a.opt.task) : a.range);
+    ScanResult res = scan_run(a.opt, [](const ScanRow& r) {
+      std::fprintf(stderr, "scan %s: N = %lld: width %lld, code k %lld, %s (%.1f s)\n", a.opt.task.c_str(),
+                   static_cast<long long>(r.n), static_cast<long long>(r.width), static_cast<long long>(r.code_dim),
+                   r.verified ? "verified" : "not verified (N > --verify-max)", r.seconds);
+    });
+    scan_print(res);
+    dir_create(a.out);
+    file_write_atomic(a.out + "/scan.json", res.to_json().dump(2) + "\n");
+    file_write_atomic(a.out + "/scan.svg", scan_plot(res));
+    std::cout << "scan: " << a.out << "/scan.json, " << a.out << "/scan.svg\n";
+    int64_t wrong = 0;
+    for (const auto& r : res.rows)
+      for (const auto& v : r.results) wrong += v.checked - v.correct;
+    check(wrong == 0, "scan " + a.opt.task + ": " + std::to_string(wrong) + " wrong outputs in the verified rows",
+          "lower --gamma; see scan.json");
   });
 }
 
@@ -221,6 +323,7 @@ void cmd_construct_register(CLI::App& app) {
   register_string_pair(*construct, PairTask::Equality);
   register_string_pair(*construct, PairTask::Disjointness);
   register_nearest_neighbour(*construct);
+  register_scan(*construct);
   register_bounds(app);
 }
 

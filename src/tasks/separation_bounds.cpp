@@ -33,8 +33,11 @@ std::vector<BoundRow> separation_bounds(const BoundQuery& q) {
   } else if (q.task == "dyck") {
     rows.push_back({"1-layer transformer", "width m", N / (H * p),
                     "Dyck-(2,2), m*H*p >= n: n/(H*p) = " + num(N) + "/(" + num(H) + "*" + num(p) + ")"});
+  } else if (q.task == "nearest-neighbour") {
+    rows.push_back({"RNN", "hidden size", N / p, "N/p = " + num(N) + "/" + num(p) + " (N labelled points)"});
   } else {
-    throw Error("bounds: unknown task '" + q.task + "'", "use --task index-lookup, equality, disjointness or dyck");
+    throw Error("bounds: unknown task '" + q.task + "'",
+                "use --task index-lookup, equality, disjointness, dyck or nearest-neighbour");
   }
   return rows;
 }

@@ -5,6 +5,10 @@
 //   equality / disjointness, RNN: hidden size   ≥ N / p           (CC of EQ (deterministic) / DISJ: N bits)
 //   equality / disjointness, 1-layer transformer: m·H·p ≥ N → width m ≥ N / (H·p)
 //   Dyck-(2, 2) at length n, 1-layer transformer:  m·H·p ≥ n → width m ≥ n / (H·p)
+//   nearest neighbour over N labelled points, RNN: hidden size ≥ N / p. The paper's abstract states that
+//     recurrent models need linear size for this task (its lower bounds are reductions from communication
+//     complexity); the exact constant of the theorem was not checked for this row, which uses the same
+//     convention as the others (Ω constant 1). No one-layer-transformer bound for nearest neighbour is printed.
 // LibTorch-free (lives with the tasks so the formulas are tested in the fast core suite).
 #pragma once
 
@@ -22,8 +26,8 @@ struct BoundRow {
 };
 
 struct BoundQuery {
-  std::string task;        // index-lookup | equality | disjointness | dyck
-  int64_t n = 1024;        // N (string length) or n (Dyck string length)
+  std::string task;        // index-lookup | equality | disjointness | dyck | nearest-neighbour
+  int64_t n = 1024;        // N (string length), n (Dyck string length) or N labelled points (nearest neighbour)
   int64_t alphabet = 2;    // |Σ| for index lookup
   int64_t precision = 32;  // p bits
   int64_t heads = 1;       // H for the transformer bounds

@@ -33,30 +33,42 @@ std::pair<double, double> loop_inner_range(const NearOrthogonalCode& c) {
   return {hi, lo};
 }
 
-TEST(Codes, RandomCodeIsCertifiedAndMinimalInItsBlock) {
+TEST(Codes, RandomCodeIsCertifiedAndMinimal) {
   NearOrthogonalCode c = code_random(200, 0.5, 3);
   EXPECT_TRUE(c.all_certified());
   EXPECT_LE(c.gamma, 0.5);
   EXPECT_DOUBLE_EQ(loop_inner_range(c).first, c.gamma);
   auto norms = (c.raw * c.raw).sum(1);
   EXPECT_TRUE(torch::all(norms == static_cast<float>(c.k)).item<bool>());
-  if ((c.k - 1) % 8 != 0) {  // the next smaller prefix (same block) must fail
-    auto shorter = c.raw.slice(1, 0, c.k - 1).contiguous();
-    EXPECT_GT(code_max_inner(shorter, static_cast<double>(c.k - 1), c.certified_rows), 0.5);
-  }
+  // the search returns the smallest passing prefix: the prefix one shorter fails (double loop)
+  NearOrthogonalCode shorter = c;
+  shorter.k = c.k - 1, shorter.norm2 = static_cast<double>(c.k - 1);
+  shorter.raw = c.raw.slice(1, 0, c.k - 1).contiguous();
+  EXPECT_GT(loop_inner_range(shorter).first, 0.5);
   EXPECT_TRUE(torch::equal(code_random(200, 0.5, 3).raw, c.raw));
   EXPECT_FALSE(torch::equal(code_random(200, 0.5, 4).raw.slice(1, 0, 8), c.raw.slice(1, 0, 8)));
 }
 
-TEST(Codes, ReedSolomonIsNonNegativeAndBelowGamma) {
+TEST(Codes, ReedSolomonBoundHoldsAndIsAttainedAtQPowD) {
   NearOrthogonalCode c = code_reed_solomon(300, 0.4);
   auto [hi, lo] = loop_inner_range(c);
-  EXPECT_LE(hi, 0.4);
+  EXPECT_TRUE(c.all_certified());
+  EXPECT_LE(hi, c.gamma);  // the analytic certificate (d-1)/e bounds the brute-force maximum
+  EXPECT_LE(c.gamma, 0.4);
   EXPECT_GE(lo, 0.0);
-  EXPECT_DOUBLE_EQ(hi, c.gamma);
+  EXPECT_DOUBLE_EQ(c.gamma, static_cast<double>(c.rs_d - 1) / c.rs_e);
   EXPECT_EQ(c.k, c.rs_q * c.rs_e);
-  EXPECT_LE(static_cast<double>(c.rs_d - 1) / c.rs_e, 0.4);
   EXPECT_GE(std::pow(static_cast<double>(c.rs_q), static_cast<double>(c.rs_d)), 300.0);
+  // with all q^d polynomials present, two codewords agree in exactly d - 1 points: the bound is attained
+  for (double gamma : {0.5, 0.3}) {
+    NearOrthogonalCode small = code_reed_solomon(20, gamma);
+    const auto full_n = static_cast<int64_t>(std::pow(static_cast<double>(small.rs_q), static_cast<double>(small.rs_d)));
+    ASSERT_LE(full_n, 3000);
+    NearOrthogonalCode full = code_reed_solomon(full_n, gamma);
+    EXPECT_EQ(full.rs_q, small.rs_q);
+    EXPECT_DOUBLE_EQ(loop_inner_range(full).first, full.gamma) << gamma;
+    EXPECT_LE(loop_inner_range(small).first, small.gamma) << gamma;
+  }
 }
 
 TEST(Codes, BadParameters) {
@@ -80,7 +92,7 @@ TEST(IndexLookup, ExhaustiveSmallNInBothDtypes) {
     EXPECT_EQ(r.correct, r.checked) << r.dtype;
     EXPECT_GE(r.min_margin, opt.margin - 1e-4) << r.dtype;  // the scale was derived for this margin
   }
-  EXPECT_EQ(b.model->config().d_model, 3 + b.code.k + 1);
+  EXPECT_EQ(b.model->config().d_model, 2 + b.code.k + 1);  // 3 symbols: 2 binary dims
 }
 
 TEST(IndexLookup, TooSmallScaleFails) {  // the check can fail: a near-uniform softmax loses the lookup

@@ -208,6 +208,10 @@ TEST(SeparationBounds, Formulas) {
   EXPECT_DOUBLE_EQ(eq[0].value, 32.0);
   EXPECT_DOUBLE_EQ(eq[1].value, 16.0);
   EXPECT_DOUBLE_EQ(separation_bounds({"dyck", 640, 2, 16, 4})[0].value, 10.0);
+  auto nn = separation_bounds({"nearest-neighbour", 4096, 2, 16, 1});
+  ASSERT_EQ(nn.size(), 1u);  // RNN only: the paper has no one-layer-transformer bound for nearest neighbour
+  EXPECT_EQ(nn[0].model, "RNN");
+  EXPECT_DOUBLE_EQ(nn[0].value, 256.0);  // 4096 / 16
   EXPECT_THROW(separation_bounds({"sorting", 10, 2, 32, 1}), Error);
   EXPECT_THROW(separation_bounds({"equality", 0, 2, 32, 1}), Error);
   EXPECT_THROW(separation_bounds({"equality", 10, 2, 0, 1}), Error);
