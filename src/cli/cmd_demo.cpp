@@ -17,6 +17,8 @@
 namespace attnlab {
 
 void demo_gp(const std::string& out);  // src/cli/cmd_gp.cpp: S_L spectrum + learning curve
+void demo_compile(const std::string& out);  // src/cli/cmd_compile.cpp: compile + verify sort.rasp
+void demo_train(const std::string& out);  // src/cli/cmd_train.cpp: a short training run + report.html
 
 namespace {
 
@@ -95,8 +97,10 @@ void cmd_demo_register(CLI::App& app) {
     dir_create(out);
     demo_previous_token(out);
     demo_rasp();
+    demo_compile(out);
     demo_separations(out);
     demo_gp(out);
+    demo_train(out);
     std::cout << "\ndemo finished: everything is under " << out << "/\n";
   });
 }

@@ -1,0 +1,135 @@
+// Task examples -> tensors, and the seeded data stream (fresh samples, or a fixed set reshuffled per epoch).
+#include "train/data.h"
+
+#include <sstream>
+
+#include "tasks/dyck.h"
+#include "tasks/index_lookup.h"
+#include "tasks/string_pair.h"
+#include "util/error.h"
+
+namespace attnlab {
+
+uint64_t seed_mix(uint64_t a, uint64_t b) {
+  auto splitmix = [](uint64_t x) {
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+  };
+  return splitmix(a ^ splitmix(b));
+}
+
+std::vector<std::string> task_vocab(const TaskConfig& task, int64_t max_n) {
+  if (task.name == "index_lookup") return index_lookup_vocab({max_n, task.alphabet});
+  if (task.name == "dyck") return dyck_vocab({task.k, task.m});
+  return string_pair_vocab();
+}
+
+std::vector<std::string> task_vocab_out(const TaskConfig& task) {
+  if (task.name == "index_lookup") return index_lookup_vocab_out({task.n, task.alphabet});
+  if (task.name == "dyck") return dyck_vocab_out();
+  return string_pair_vocab_out();
+}
+
+int64_t task_seq_len(const TaskConfig& task, int64_t n) {
+  if (task.name == "index_lookup") return n + 1;
+  if (task.name == "dyck") return n;
+  return 2 * n + 1;
+}
+
+TaskBatch task_examples(const TaskConfig& task, int64_t n, int64_t count, uint64_t seed) {
+  if (task.name == "index_lookup") return index_lookup_sample({n, task.alphabet}, count, seed);
+  if (task.name == "dyck") return dyck_sample({task.k, task.m}, n, count, seed);
+  if (task.name == "equality") return string_pair_sample(PairTask::Equality, n, count, seed);
+  if (task.name == "disjointness") return string_pair_sample(PairTask::Disjointness, n, count, seed);
+  throw Error("unknown task '" + task.name + "'", "task.name is one of index_lookup | dyck | equality | disjointness");
+}
+
+TrainBatch batch_from_examples(const TaskConfig& task, const TaskBatch& ex, const std::vector<int64_t>& index,
+                               int64_t n) {
+  const int64_t B = static_cast<int64_t>(index.size()), T = task_seq_len(task, n);
+  TrainBatch b;
+  b.n = n;
+  b.tokens = torch::empty({B, T}, torch::kInt64);
+  b.targets = torch::zeros({B, T}, torch::kInt64);
+  b.mask = torch::zeros({B, T}, torch::kFloat64);
+  auto tok = b.tokens.accessor<int64_t, 2>(), tgt = b.targets.accessor<int64_t, 2>();
+  auto msk = b.mask.accessor<double, 2>();
+  const bool prefix = task.labels == "prefix";
+  b.last_only = !prefix;
+  DyckSpec dyck{task.k, task.m};
+  for (int64_t i = 0; i < B; ++i) {
+    const TaskExample& e = ex.examples.at(index[i]);
+    check(static_cast<int64_t>(e.tokens.size()) == T, "internal: task example has length " +
+          std::to_string(e.tokens.size()) + ", expected " + std::to_string(T), "report this as a bug");
+    for (int64_t t = 0; t < T; ++t) tok[i][t] = e.tokens[t];
+    if (!prefix) {
+      tgt[i][T - 1] = e.target;
+      msk[i][T - 1] = 1.0;
+      continue;
+    }
+    std::vector<int64_t> pre;
+    for (int64_t t = 0; t < T; ++t) {  // Dyck membership of every prefix
+      pre.push_back(e.tokens[t]);
+      tgt[i][t] = dyck_member(dyck, pre) ? 1 : 0;
+      msk[i][t] = 1.0;
+    }
+  }
+  return b;
+}
+
+DataStream::DataStream(const TaskConfig& task, int64_t batch, uint64_t seed)
+    : task_(task), batch_(batch), rng_(seed_mix(seed, 0xda7a)) {
+  if (task_.train_size > 0) fixed_ = task_examples(task_, task_.n, task_.train_size, seed_mix(seed, 0x7a1e));
+}
+
+TrainBatch DataStream::next() {
+  ++drawn_;
+  if (task_.train_size == 0) {
+    TaskBatch ex = task_examples(task_, task_.n, batch_, rng_());
+    std::vector<int64_t> index(batch_);
+    for (int64_t i = 0; i < batch_; ++i) index[i] = i;
+    return batch_from_examples(task_, ex, index, task_.n);
+  }
+  std::vector<int64_t> index;
+  const int64_t S = task_.train_size;
+  while (static_cast<int64_t>(index.size()) < batch_) {
+    if (perm_.empty() || pos_ == S) {  // a new epoch: Fisher-Yates with the stream's rng
+      perm_.resize(S);
+      for (int64_t i = 0; i < S; ++i) perm_[i] = i;
+      for (int64_t i = S - 1; i > 0; --i) std::swap(perm_[i], perm_[rng_below(rng_, i + 1)]);
+      if (pos_ == S) ++epoch_;
+      pos_ = 0;
+    }
+    index.push_back(perm_[pos_++]);
+  }
+  return batch_from_examples(task_, fixed_, index, task_.n);
+}
+
+nlohmann::json DataStream::state() const {
+  std::ostringstream rng;
+  rng << rng_;
+  return {{"rng", rng.str()}, {"batches_drawn", drawn_}, {"epoch", epoch_}, {"position", pos_},
+          {"permutation", perm_}, {"train_size", task_.train_size}};
+}
+
+void DataStream::state_load(const nlohmann::json& s) {
+  try {
+    check(s.at("train_size").get<int64_t>() == task_.train_size, "data-stream state is for another training set size",
+          "the checkpoint does not belong to this config");
+    std::istringstream rng(s.at("rng").get<std::string>());
+    rng >> rng_;
+    check(!rng.fail(), "data-stream state has a malformed RNG state", "the checkpoint is damaged");
+    drawn_ = s.at("batches_drawn").get<int64_t>();
+    epoch_ = s.at("epoch").get<int64_t>();
+    pos_ = s.at("position").get<int64_t>();
+    perm_ = s.at("permutation").get<std::vector<int64_t>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("data-stream state is malformed: " + std::string(e.what()), "the checkpoint is damaged");
+  }
+  check(perm_.empty() || (static_cast<int64_t>(perm_.size()) == task_.train_size && pos_ <= task_.train_size),
+        "data-stream state has a permutation of the wrong size", "the checkpoint is damaged");
+}
+
+}  // namespace attnlab
