@@ -96,7 +96,7 @@ TrainResult train_run(const TrainConfig& cfg, const std::string& run_dir, const 
   DataStream data(cfg.task, cfg.train.batch, static_cast<uint64_t>(cfg.seed));
   Resume rs = resume_from_checkpoint(run_dir, model, optim, data);
   result.resumed_from = rs.from;
-  if (opt.out && rs.from >= 0) *opt.out << "resuming " << run_dir << " from step " << rs.from << "\n";
+  if (opt.out && rs.from >= 0) *opt.out << "resuming " << run_dir << " from step " << rs.from << std::endl;  // flushed: a SIGKILL must not lose it
   MetricsLog log(run_dir + "/metrics.jsonl", rs.metrics_bytes);
   const Probe probe = probe_build(cfg, model->config());
   const int64_t total = cfg.train.steps;
