@@ -257,21 +257,6 @@ static Value eval_kind(Interpreter& in, const Expr& e, const EnvPtr& env) {
 
 Value interp_eval_expr(Interpreter& in, const Expr& e, const EnvPtr& env) { return eval(in, e, env); }
 
-static size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 static std::string closest_name(const Env& env, const std::string& name) {
   std::string best;
   size_t best_d = name.size() / 3 + 2;

@@ -20,6 +20,9 @@ class Error : public std::runtime_error {
   std::string hint_;     // what the user can do about it; may be empty
 };
 
+// Levenshtein distance, for "did you mean ..." hints (unknown names, unknown config keys).
+size_t edit_distance(const std::string& a, const std::string& b);
+
 // Throws Error(message, hint) unless cond holds.
 inline void check(bool cond, const std::string& message, const std::string& hint = "") {
   if (!cond) throw Error(message, hint);
