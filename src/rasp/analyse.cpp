@@ -32,7 +32,8 @@ Analysis analyse(const Node* target) {
     int s = 0;
     switch (n->kind) {
       case NodeKind::Tokens: case NodeKind::Indices: case NodeKind::Length: case NodeKind::Const: s = 0; break;
-      case NodeKind::Select: case NodeKind::SelAnd: case NodeKind::SelOr: case NodeKind::SelNot: s = m; break;
+      case NodeKind::Select: case NodeKind::SelAnd: case NodeKind::SelOr: case NodeKind::SelNot:
+      case NodeKind::SoftSelect: s = m; break;
       case NodeKind::Aggregate: s = next_odd_after(m); break;
       case NodeKind::SelectorWidth: s = next_odd_after(m) + 1; break;
       case NodeKind::Map: {

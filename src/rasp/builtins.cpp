@@ -1,6 +1,6 @@
 // RASP builtins: the primitives (tokens, indices, length, typed tokens), the attention operations (select,
 // aggregate, selector_width), the encoding annotations (numerical, categorical — extensions the compiler
-// needs), and the helpers of the original REPL language (range, zip, len, round, indicator).
+// needs), and the helpers of the original REPL language (range, zip, len, round, indicator), plus exp, sqrt, abs (for the matrix library, lib/matrix.rasp).
 #include "rasp/interp.h"
 #include "util/error.h"
 
@@ -58,6 +58,18 @@ Value fn_round(Interpreter& in, const std::vector<Value>& a, const SrcLoc& loc) 
   return interp_unary(in, MapOp::Round, a[0], loc);
 }
 
+Value fn_exp(Interpreter& in, const std::vector<Value>& a, const SrcLoc& loc) {
+  return interp_unary(in, MapOp::Exp, a[0], loc);
+}
+
+Value fn_sqrt(Interpreter& in, const std::vector<Value>& a, const SrcLoc& loc) {
+  return interp_unary(in, MapOp::Sqrt, a[0], loc);
+}
+
+Value fn_abs(Interpreter& in, const std::vector<Value>& a, const SrcLoc& loc) {
+  return interp_unary(in, MapOp::Abs, a[0], loc);
+}
+
 Value fn_indicator(Interpreter& in, const std::vector<Value>& a, const SrcLoc& loc) {
   return interp_unary(in, MapOp::Indicator, a[0], loc);
 }
@@ -92,6 +104,32 @@ Value fn_aggregate(Interpreter& in, const std::vector<Value>& a, const SrcLoc& l
 Value fn_selector_width(Interpreter& in, const std::vector<Value>& a, const SrcLoc& loc) {
   if (!a[0].is_selector()) throw Error("the argument must be a selector, got a " + value_type_name(a[0]), "make one with select(keys, queries, op)");
   return Value::of_node(in.graph().selector_width(a[0].node, loc));
+}
+
+// softmax_select(keys, queries, scale[, mask]): keys/queries one s-op each or equal-length lists of s-ops.
+Value fn_softmax_select(Interpreter& in, const std::vector<Value>& a, const SrcLoc& loc) {
+  auto nodes = [&](const Value& v, const char* what) {
+    std::vector<const Node*> out;
+    if (v.kind == Value::Kind::List)
+      for (const Value& x : *v.list) out.push_back(in.as_node(x, loc, what));
+    else
+      out.push_back(in.as_node(v, loc, what));
+    return out;
+  };
+  std::vector<const Node*> keys = nodes(a[0], "softmax_select() keys");
+  std::vector<const Node*> queries = nodes(a[1], "softmax_select() queries");
+  if (!a[2].is_atom() || atom_is_str(a[2].atom))
+    throw Error("the scale (third argument) must be a number, got a " + value_type_name(a[2]),
+                "write softmax_select(keys, queries, 1 / sqrt(dk))");
+  double scale = atom_is_int(a[2].atom) ? static_cast<double>(std::get<int64_t>(a[2].atom))
+               : atom_is_bool(a[2].atom) ? static_cast<double>(std::get<bool>(a[2].atom))
+                                         : std::get<double>(a[2].atom);
+  const Node* mask = nullptr;
+  if (a.size() > 3) {
+    if (!a[3].is_selector()) throw Error("the mask (fourth argument) must be a selector, got a " + value_type_name(a[3]), "");
+    mask = a[3].node;
+  }
+  return Value::of_node(in.graph().soft_select(keys, queries, scale, mask, loc));
 }
 
 Value annotate(Interpreter& in, const Value& x, Encoding e, const SrcLoc& loc) {
@@ -135,9 +173,13 @@ void builtins_install(Interpreter& in, Env& env) {
   add(env, "zip", fn_zip, 1, 16);
   add(env, "round", fn_round, 1, 1);
   add(env, "indicator", fn_indicator, 1, 1);
+  add(env, "exp", fn_exp, 1, 1);
+  add(env, "sqrt", fn_sqrt, 1, 1);
+  add(env, "abs", fn_abs, 1, 1);
   add(env, "select", fn_select, 3, 3);
   add(env, "aggregate", fn_aggregate, 2, 3);
   add(env, "selector_width", fn_selector_width, 1, 1);
+  add(env, "softmax_select", fn_softmax_select, 3, 4);
   add(env, "numerical", fn_numerical, 1, 1);
   add(env, "categorical", fn_categorical, 1, 1);
 }

@@ -5,6 +5,7 @@
 #include "rasp/eval.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -219,6 +220,72 @@ static Column eval_aggregate(const Node* n, const BitMatrix& m, const Column& v)
   return mean ? aggregate_mean(n, m, v) : aggregate_agree(n, m, v);
 }
 
+// ---- softmax selectors (extension): the mask's keys weighted by exp(scale * <k_j, q_i>) ----
+
+static std::vector<double> numbers_of(const Node* n, const Column& c, const char* what) {
+  std::vector<double> out(c.size());
+  for (size_t j = 0; j < c.size(); ++j) {
+    if (atom_is_str(c[j]))
+      eval_fail(n, j, std::string("softmax_select needs numbers, but its ") + what + " at position " +
+                          std::to_string(j) + " is " + atom_repr(c[j]), "give it numerical s-ops");
+    out[j] = atom_to_double(c[j]);
+  }
+  return out;
+}
+
+// Weighted mean of v over the mask's keys of each query; the maximal score is subtracted before exp, so the
+// weights never overflow. A query with no key in the mask gets the default.
+static Column aggregate_soft(const Node* n, const Node* soft, const BitMatrix& mask,
+                             const std::unordered_map<const Node*, Column>& values) {
+  size_t m = soft->args.size() / 2;  // key s-ops = query s-ops (the mask, if any, is the odd one out)
+  double scale = std::get<double>(soft->constant.atom);
+  std::vector<std::vector<double>> k(m), q(m);
+  for (size_t c = 0; c < m; ++c) {
+    k[c] = numbers_of(soft, values.at(soft->args[c]), "key");
+    q[c] = numbers_of(soft, values.at(soft->args[m + c]), "query");
+  }
+  std::vector<double> v = numbers_of(n, values.at(n->args[1]), "value");
+  Column out(mask.n);
+  std::vector<double> score(mask.n);
+  for (size_t i = 0; i < mask.n; ++i) {
+    double mx = -HUGE_VAL;
+    row_for_each(mask, i, [&](size_t j) {
+      double s = 0;
+      for (size_t c = 0; c < m; ++c) s += k[c][j] * q[c][i];
+      score[j] = scale * s;
+      mx = std::max(mx, score[j]);
+    });
+    if (mx == -HUGE_VAL) {
+      out[i] = n->default_value;
+      continue;
+    }
+    double total = 0, acc = 0;
+    row_for_each(mask, i, [&](size_t j) {
+      double w = std::exp(score[j] - mx);
+      total += w;
+      acc += w * v[j];
+    });
+    if (!std::isfinite(acc)) eval_fail(n, i, "the softmax average is not a finite number", "keep scores and values finite");
+    out[i] = acc / total;
+  }
+  return out;
+}
+
+// The keys a softmax selector may weigh: its mask, or every key (causal: keys j <= i).
+static BitMatrix soft_mask(const Node* n, const BitMatrix* mask, size_t len, bool causal) {
+  BitMatrix m;
+  if (mask) {
+    m = *mask;
+  } else {
+    m = bits_make(len);
+    uint64_t tail = len % 64 ? (uint64_t{1} << (len % 64)) - 1 : ~uint64_t{0};
+    for (size_t i = 0; i < len; ++i)
+      for (size_t w = 0; w < m.words; ++w) m.bits[i * m.words + w] = w + 1 == m.words ? tail : ~uint64_t{0};
+  }
+  if (causal) causal_mask(m);
+  return m;
+}
+
 // ---- maps and tokens ----
 
 static Column eval_map(const Node* n, const std::vector<const Column*>& args, size_t len) {
@@ -293,7 +360,14 @@ Evaluation evaluate(const std::vector<const Node*>& targets, const std::vector<A
       case NodeKind::SelAnd:
       case NodeKind::SelOr: ev.selectors[n] = eval_compose(n, sel(0), &sel(1), opts.causal); break;
       case NodeKind::SelNot: ev.selectors[n] = eval_compose(n, sel(0), nullptr, opts.causal); break;
-      case NodeKind::Aggregate: ev.values[n] = eval_aggregate(n, sel(0), *col(1)); break;
+      case NodeKind::SoftSelect:
+        ev.selectors[n] = soft_mask(n, n->args.size() % 2 ? &sel(static_cast<int>(n->args.size()) - 1) : nullptr, len,
+                                    opts.causal);
+        break;
+      case NodeKind::Aggregate:
+        if (n->args[0]->kind == NodeKind::SoftSelect) ev.values[n] = aggregate_soft(n, n->args[0], sel(0), ev.values);
+        else ev.values[n] = eval_aggregate(n, sel(0), *col(1));
+        break;
       case NodeKind::SelectorWidth: ev.values[n] = eval_width(sel(0)); break;
     }
     for (const Node* a : n->args)

@@ -1,6 +1,7 @@
 // The RASP program graph (see graph.h).
 #include "rasp/graph.h"
 
+#include <cmath>
 #include <unordered_set>
 
 #include "util/error.h"
@@ -21,7 +22,7 @@ std::string Node::label() const {
     default: break;
   }
   static const char* kinds[] = {"tokens", "indices", "length", "constant", "map", "select", "aggregate",
-                                "selector_width", "and", "or", "not"};
+                                "selector_width", "and", "or", "not", "softmax_select"};
   std::string k = kinds[static_cast<int>(kind)];
   if (kind == NodeKind::Map) k = "'" + map_op_str(map_op) + "'";
   return loc.file ? k + "@" + loc.str() : k + "#" + std::to_string(id);
@@ -74,6 +75,14 @@ static void need_sel(const Node* n, const char* what) {
   if (!n || !n->is_selector()) throw Error(std::string(what) + " needs a selector operand", "");
 }
 
+// and / or / not / selector_width / a mask need a boolean selector, not a softmax selector's real weights.
+static void need_boolean_sel(const Node* n, const char* what) {
+  need_sel(n, what);
+  if (n->kind == NodeKind::SoftSelect)
+    throw Error(std::string(what) + " needs a boolean selector, got a softmax_select (real weights)",
+                "a softmax selector can only be aggregated: aggregate(softmax_select(...), values)");
+}
+
 const Node* Graph::map(MapOp op, std::vector<const Node*> args, SrcLoc loc) {
   if (static_cast<int>(args.size()) != map_op_arity(op)) throw Error("map '" + map_op_str(op) + "': wrong operand count", "");
   for (const Node* a : args) need_sop(a, "map");
@@ -102,32 +111,52 @@ const Node* Graph::aggregate(const Node* sel, const Node* values, Atom default_v
 }
 
 const Node* Graph::selector_width(const Node* sel, SrcLoc loc) {
-  need_sel(sel, "selector_width");
+  need_boolean_sel(sel, "selector_width");
   Node* n = add(NodeKind::SelectorWidth, std::move(loc));
   n->args = {sel};
   return n;
 }
 
 const Node* Graph::sel_and(const Node* a, const Node* b, SrcLoc loc) {
-  need_sel(a, "and");
-  need_sel(b, "and");
+  need_boolean_sel(a, "and");
+  need_boolean_sel(b, "and");
   Node* n = add(NodeKind::SelAnd, std::move(loc));
   n->args = {a, b};
   return n;
 }
 
 const Node* Graph::sel_or(const Node* a, const Node* b, SrcLoc loc) {
-  need_sel(a, "or");
-  need_sel(b, "or");
+  need_boolean_sel(a, "or");
+  need_boolean_sel(b, "or");
   Node* n = add(NodeKind::SelOr, std::move(loc));
   n->args = {a, b};
   return n;
 }
 
 const Node* Graph::sel_not(const Node* a, SrcLoc loc) {
-  need_sel(a, "not");
+  need_boolean_sel(a, "not");
   Node* n = add(NodeKind::SelNot, std::move(loc));
   n->args = {a};
+  return n;
+}
+
+const Node* Graph::soft_select(const std::vector<const Node*>& keys, const std::vector<const Node*>& queries,
+                               double scale, const Node* mask, SrcLoc loc) {
+  if (keys.empty() || keys.size() != queries.size())
+    throw Error("softmax_select needs as many query s-ops as key s-ops (at least one), got " +
+                    std::to_string(keys.size()) + " keys and " + std::to_string(queries.size()) + " queries",
+                "write softmax_select([k1, k2], [q1, q2], scale) or softmax_select(k, q, scale)");
+  for (const Node* k : keys) need_sop(k, "softmax_select");
+  for (const Node* q : queries) need_sop(q, "softmax_select");
+  if (!std::isfinite(scale)) throw Error("softmax_select: the scale must be a finite number", "");
+  Node* n = add(NodeKind::SoftSelect, std::move(loc));
+  n->args = keys;
+  n->args.insert(n->args.end(), queries.begin(), queries.end());
+  if (mask) {
+    need_boolean_sel(mask, "softmax_select's mask");
+    n->args.push_back(mask);
+  }
+  n->constant = Value::of(Atom{scale});
   return n;
 }
 

@@ -24,6 +24,8 @@ enum class NodeKind {
   Aggregate,      // args = {selector, values}: mean (numbers) or the agreed value (others); default if none
   SelectorWidth,  // args = {selector}: number of selected keys per query
   SelAnd, SelOr, SelNot,  // selector composition
+  SoftSelect,     // softmax selector (extension): args = {k_1..k_m, q_1..q_m[, mask]}, constant = scale; key j of
+                  // query i weighs exp(scale * sum_c k_c[j] q_c[i]) among the mask's keys (all when absent)
 };
 
 enum class TokenType { Any, Str, Int, Float, Bool };  // tokens, tokens_str, tokens_int, ...
@@ -43,7 +45,8 @@ struct Node {
   SrcLoc loc;                      // where it was created (for errors)
 
   bool is_selector() const {
-    return kind == NodeKind::Select || kind == NodeKind::SelAnd || kind == NodeKind::SelOr || kind == NodeKind::SelNot;
+    return kind == NodeKind::Select || kind == NodeKind::SelAnd || kind == NodeKind::SelOr || kind == NodeKind::SelNot ||
+           kind == NodeKind::SoftSelect;
   }
   bool is_const() const { return kind == NodeKind::Const; }
   // "reverse" or "aggregate@prog.rasp:3:9" — how errors and the analyser name it.
@@ -68,6 +71,9 @@ class Graph {
   const Node* sel_and(const Node* a, const Node* b, SrcLoc loc = {});
   const Node* sel_or(const Node* a, const Node* b, SrcLoc loc = {});
   const Node* sel_not(const Node* a, SrcLoc loc = {});
+  // keys and queries: m >= 1 s-ops each; mask: a boolean selector or null (every key).
+  const Node* soft_select(const std::vector<const Node*>& keys, const std::vector<const Node*>& queries, double scale,
+                          const Node* mask, SrcLoc loc = {});
   // A copy of an s-op node carrying the annotation (the original stays unannotated).
   const Node* annotate(const Node* sop, Encoding e, SrcLoc loc = {});
   // Names a node if it has no name yet (first assignment wins, as in the original REPL).

@@ -9,7 +9,7 @@
 namespace attnlab::rasp {
 
 std::string map_op_str(MapOp op) {
-  static const char* names[] = {"-", "+", "not", "round", "indicator", "+", "-", "*", "/", "%", "^",
+  static const char* names[] = {"-", "+", "not", "round", "exp", "sqrt", "abs", "indicator", "+", "-", "*", "/", "%", "^",
                                 "==", "!=", "<", ">", "<=", ">=", "and", "or", "in", "[]", "if"};
   return names[static_cast<int>(op)];
 }
@@ -55,6 +55,17 @@ Atom map_apply_unary(MapOp op, const Atom& x) {
     double r = std::nearbyint(std::get<double>(x));  // round half to even, as Python's round()
     if (!(std::fabs(r) < 9.2e18)) throw overflow("round");
     return static_cast<int64_t>(r);
+  }
+  if (op == MapOp::Exp || op == MapOp::Sqrt) {
+    double v = int_like(x) ? static_cast<double>(as_int(x)) : std::get<double>(x);
+    if (op == MapOp::Sqrt && v < 0)
+      throw Error("sqrt of the negative number " + atom_repr(x), "sqrt needs a value >= 0");
+    return checked_double(op == MapOp::Exp ? std::exp(v) : std::sqrt(v));  // always a float, as in Python's math
+  }
+  if (op == MapOp::Abs) {
+    if (!int_like(x)) return std::fabs(std::get<double>(x));
+    if (as_int(x) == INT64_MIN) throw overflow("abs");
+    return as_int(x) < 0 ? -as_int(x) : as_int(x);
   }
   if (op == MapOp::Pos) return int_like(x) ? Atom{as_int(x)} : x;
   // Neg

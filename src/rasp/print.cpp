@@ -11,8 +11,8 @@ namespace {
 
 const std::set<std::string> kReserved = {
     "tokens", "tokens_str", "tokens_int", "tokens_float", "tokens_bool", "indices", "length", "select",
-    "aggregate", "selector_width", "numerical", "categorical", "range", "len", "zip", "round", "indicator",
-    "def", "return", "for", "in", "if", "else", "and", "or", "not", "True", "False", "load"};
+    "aggregate", "selector_width", "softmax_select", "numerical", "categorical", "range", "len", "zip", "round", "exp", "sqrt", "abs",
+    "indicator", "def", "return", "for", "in", "if", "else", "and", "or", "not", "True", "False", "load"};
 
 bool is_leaf(const Node* n) {
   return n->kind == NodeKind::Tokens || n->kind == NodeKind::Indices || n->kind == NodeKind::Length || n->is_const();
@@ -28,7 +28,8 @@ std::string expr_with(const Node* n, const std::function<std::string(size_t)>& o
     case NodeKind::Const: return value_repr(n->constant);
     case NodeKind::Map: {
       MapOp op = n->map_op;
-      if (op == MapOp::Round || op == MapOp::Indicator) s = map_op_str(op) + "(" + operand(0) + ")";
+      if (op == MapOp::Round || op == MapOp::Indicator || op == MapOp::Exp || op == MapOp::Sqrt ||
+          op == MapOp::Abs) s = map_op_str(op) + "(" + operand(0) + ")";
       else if (op == MapOp::Not) s = "(not " + operand(0) + ")";
       else if (map_op_arity(op) == 1) s = "(" + map_op_str(op) + operand(0) + ")";
       else if (op == MapOp::Index) s = operand(0) + "[" + operand(1) + "]";
@@ -47,6 +48,17 @@ std::string expr_with(const Node* n, const std::function<std::string(size_t)>& o
     case NodeKind::SelAnd: s = "(" + operand(0) + " and " + operand(1) + ")"; break;
     case NodeKind::SelOr: s = "(" + operand(0) + " or " + operand(1) + ")"; break;
     case NodeKind::SelNot: s = "(not " + operand(0) + ")"; break;
+    case NodeKind::SoftSelect: {
+      size_t m = (n->args.size() - (n->args.size() % 2)) / 2;
+      auto list = [&](size_t from) {
+        std::string l = "[";
+        for (size_t c = 0; c < m; ++c) l += (c ? ", " : "") + operand(from + c);
+        return l + "]";
+      };
+      s = "softmax_select(" + list(0) + ", " + list(m) + ", " + atom_repr(n->constant.atom);
+      s += n->args.size() % 2 ? ", " + operand(2 * m) + ")" : ")";
+      break;
+    }
   }
   if (n->encoding == Encoding::Numerical) s = "numerical(" + s + ")";
   if (n->encoding == Encoding::Categorical) s = "categorical(" + s + ")";

@@ -80,7 +80,7 @@ bool value_equal(const Value& a, const Value& b);  // deep equality of non-graph
 // Elementwise operator semantics shared by the interpreter (on constants) and the evaluator (per
 // position), so that constant folding and s-op evaluation can never disagree.
 enum class MapOp {
-  Neg, Pos, Not, Round, Indicator,                      // unary
+  Neg, Pos, Not, Round, Exp, Sqrt, Abs, Indicator,      // unary
   Add, Sub, Mul, Div, Mod, Pow,                          // arithmetic
   Eq, Ne, Lt, Gt, Le, Ge, And, Or,                       // comparison and logic (on values)
   In, Index, IfElse,                                     // x in c, c[x], a if c else b

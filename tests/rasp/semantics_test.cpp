@@ -165,3 +165,54 @@ TEST(RaspSemantics, EveryNamedSopIsKept) {
 }
 
 }  // namespace attnlab::rasp::test
+
+namespace attnlab::rasp::test {
+
+// exp / sqrt always give floats (Python's math module); abs keeps ints. Values by hand: e^0 = 1, sqrt(4) = 2.
+TEST(RaspSemantics, ExpSqrtAbs) {
+  EXPECT_EQ(run("x = exp(indices - indices);", "x", "ab"), "[1.0, 1.0]");
+  EXPECT_EQ(run("x = sqrt(indices * indices);", "x", "abc"), "[0.0, 1.0, 2.0]");
+  EXPECT_EQ(run("x = abs(1 - indices);", "x", "abc"), "[1, 0, 1]");
+  EXPECT_EQ(run("x = abs(tokens_float);", "x", "[-1.5, 2]"), "[1.5, 2.0]");
+  EXPECT_THROW(run("x = sqrt(indices - 1);", "x", "ab"), Error);   // sqrt(-1)
+  EXPECT_THROW(run("x = exp(tokens_float);", "x", "[1000.0]"), Error);  // overflow is an error, not inf
+}
+
+// softmax_select weighs the mask's keys j of query i by exp(scale * sum_c k_c[j] q_c[i]).
+// Input [0, ln 3]: with q = 1 everywhere and scale 1, weights are 1 and 3 (of 4): mean of v = [10, 20] is
+// 10 * 1/4 + 20 * 3/4 = 17.5 at every query.
+TEST(RaspSemantics, SoftmaxSelectWeighsKeys) {
+  const std::string prog =
+      "k = tokens_float; v = 10 * (indices + 1); q = indices - indices + 1;\n"
+      "x = aggregate(softmax_select(k, q, 1), v);\n";
+  std::string out = run(prog, "x", "[0.0, 1.0986122886681098]");  // "[17.5, 17.5]" up to rounding
+  double first = std::stod(out.substr(1)), second = std::stod(out.substr(out.find(',') + 1));
+  EXPECT_NEAR(first, 17.5, 1e-12);
+  EXPECT_NEAR(second, 17.5, 1e-12);
+  EXPECT_EQ(run(prog, "x", "[0.0, 100.0]"), "[20.0, 20.0]");  // e^-100 of the weight on the first key
+  // Two components, the second cancelling the first: every key weighs the same -> the plain mean 15.
+  EXPECT_EQ(run("k = tokens_float; q = indices - indices + 1;\n"
+                "x = aggregate(softmax_select([k, k], [q, -q], 2.5), 10 * (indices + 1));",
+                "x", "[0.0, 5.0]"),
+            "[15.0, 15.0]");
+  // A mask restricts the keys; a query without keys gets the default.
+  EXPECT_EQ(run("m = select(indices, 1, <=) and select(indices, indices, <);\n"
+                "x = aggregate(softmax_select(tokens_float, tokens_float, 1, m), 10 * (indices + 1), -1);",
+                "x", "[0.0, 0.0, 0.0]"),
+            "[-1, 10.0, 15.0]");
+  // Causal mode masks keys after the query.
+  EXPECT_EQ(run("x = aggregate(softmax_select(tokens_float, tokens_float, 1), 10 * (indices + 1));", "x",
+                "[0.0, 0.0]", true),
+            "[10.0, 15.0]");
+}
+
+TEST(RaspSemantics, SoftmaxSelectErrors) {
+  EXPECT_THROW(run("x = aggregate(softmax_select([tokens_float], [], 1), indices);", "x", "[1.0]"), Error);
+  EXPECT_THROW(run("x = aggregate(softmax_select(tokens_float, tokens_float, \"a\"), indices);", "x", "[1.0]"), Error);
+  EXPECT_THROW(run("x = selector_width(softmax_select(tokens_float, tokens_float, 1));", "x", "[1.0]"), Error);
+  EXPECT_THROW(run("s = softmax_select(tokens_float, tokens_float, 1); x = aggregate(s and s, indices);", "x", "[1.0]"),
+               Error);
+  EXPECT_THROW(run("x = aggregate(softmax_select(tokens, tokens, 1), indices);", "x", "ab"), Error);  // strings
+}
+
+}  // namespace attnlab::rasp::test
