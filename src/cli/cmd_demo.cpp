@@ -19,6 +19,7 @@ namespace attnlab {
 void demo_gp(const std::string& out);  // src/cli/cmd_gp.cpp: S_L spectrum + learning curve
 void demo_compile(const std::string& out);  // src/cli/cmd_compile.cpp: compile + verify sort.rasp
 void demo_train(const std::string& out);  // src/cli/cmd_train.cpp: a short training run + report.html
+void demo_universal(const std::string& out);  // src/cli/cmd_universal.cpp: U checked against attention
 
 namespace {
 
@@ -98,6 +99,7 @@ void cmd_demo_register(CLI::App& app) {
     demo_previous_token(out);
     demo_rasp();
     demo_compile(out);
+    demo_universal(out);
     demo_separations(out);
     demo_gp(out);
     demo_train(out);

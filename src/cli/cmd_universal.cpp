@@ -27,7 +27,8 @@ struct SimArgs {
   AttentionShape s;
   std::string mode = "bilinear";
   uint64_t seed = 1;
-  int64_t trials = 10;
+  int64_t trials = 0;  // 0: the mode's default (10; grid: 10 000)
+  std::string grid = "-1,-0.5,0,0.5,1";
   std::string out, view;
   bool scan = false;
   std::string scan_values = "1,2,4,8";
@@ -62,9 +63,9 @@ void layout_print(const AttentionShape& s) {
 
 void size_print(const RealCompiled& c, const AttentionShape& s) {
   const ModelConfig& m = c.config;
-  std::printf("U (compiled, bilinear): %d layers, heads per layer %s (%lld gathers + %lld softmax), d_model %d, "
+  std::printf("U (compiled, %s): %d layers, heads per layer %s (%lld gathers + %lld softmax), d_model %d, "
               "d_head %d, d_mlp %d (units per layer %s), %lld parameters; the simulated layer has %lld\n",
-              m.n_layers, list_text(c.heads_per_layer).c_str(), static_cast<long long>(c.gathers),
+              m.act_fn == MlpKind::Relu ? "ReLU" : "bilinear", m.n_layers, list_text(c.heads_per_layer).c_str(), static_cast<long long>(c.gathers),
               static_cast<long long>(c.soft_heads), m.d_model, m.d_head, m.d_mlp,
               list_text(c.units_per_layer).c_str(), static_cast<long long>(c.parameters),
               static_cast<long long>(attention_param_count(s)));
@@ -83,16 +84,69 @@ struct ErrorStats {
       ++count;
     }
     max_abs = std::max(max_abs, worst);
-    max_rel = std::max(max_rel, scale > 0 ? worst / scale : worst);
+    max_rel = std::max(max_rel, worst / std::max(1.0, scale));
   }
 };
 
+std::vector<double> grid_parse(const std::string& text) {
+  std::vector<double> g;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    std::string item = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    char* stop = nullptr;
+    double v = std::strtod(item.c_str(), &stop);
+    check(!item.empty() && stop && *stop == '\0' && std::isfinite(v), "--grid: '" + item + "' is not a number",
+          "write the grid as comma-separated numbers, e.g. --grid=-1,-0.5,0,0.5,1");
+    for (double x : g) check(x != v, "--grid: " + item + " appears twice", "list each grid value once");
+    g.push_back(v);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return g;
+}
+
+// Grid mode: every combination of grid values when there are at most 10^5, else `trials` random ones.
+struct GridInputs {
+  bool exhaustive = false;
+  int64_t count = 0;
+};
+
+GridInputs grid_inputs_plan(const AttentionShape& s, size_t grid_size, int64_t trials) {
+  const int64_t entries = attention_param_count(s) + s.n * s.d;
+  double total = std::pow(static_cast<double>(grid_size), static_cast<double>(entries));
+  if (total <= 1e5) return {true, static_cast<int64_t>(std::llround(total))};
+  return {false, trials};
+}
+
+// The index-th combination of grid values (base-|G| digits over W_Q, W_K, W_V, W_O, X in layout order).
+std::pair<AttentionWeights, std::vector<double>> grid_combination(const AttentionShape& s, const std::vector<double>& g,
+                                                                int64_t index) {
+  const int64_t w = s.d * s.h * s.dk;
+  std::vector<double> flat(static_cast<size_t>(attention_param_count(s) + s.n * s.d));
+  for (double& v : flat) {
+    v = g[static_cast<size_t>(index % static_cast<int64_t>(g.size()))];
+    index /= static_cast<int64_t>(g.size());
+  }
+  AttentionWeights W;
+  auto take = [&](int64_t off, int64_t size) { return std::vector<double>(flat.begin() + off, flat.begin() + off + size); };
+  W.W_Q = take(0, w);
+  W.W_K = take(w, w);
+  W.W_V = take(2 * w, w);
+  if (s.h > 1) W.W_O = take(3 * w, w);
+  return {W, take(attention_param_count(s), s.n * s.d)};
+}
+
 void simulate(const SimArgs& a) {
   attention_shape_validate(a.s);
-  check(a.trials >= 1, "--trials must be >= 1 (got " + std::to_string(a.trials) + ")", "e.g. --trials 10");
-  check(a.mode == "rasp" || a.mode == "bilinear",
-        "--mode must be rasp or bilinear (got '" + a.mode + "')",
-        "rasp: U run by the interpreter; bilinear: U compiled to a transformer with bilinear feed-forward layers");
+  check(a.trials >= 0, "--trials must be >= 1 (got " + std::to_string(a.trials) + ")", "e.g. --trials 10 (0 = the mode's default)");
+  check(a.mode == "rasp" || a.mode == "bilinear" || a.mode == "grid",
+        "--mode must be rasp, bilinear or grid (got '" + a.mode + "')",
+        "rasp: U run by the interpreter; bilinear: U compiled with bilinear feed-forward layers; grid: U compiled "
+        "with ReLU feed-forward layers, exact on a grid of input values");
+  const bool grid_mode = a.mode == "grid";
+  const std::vector<double> grid = grid_parse(a.grid);
+  const int64_t trials = a.trials > 0 ? a.trials : grid_mode ? 10000 : 10;
   std::printf("universal attention simulator U for %s, mode %s\n", shape_text(a.s).c_str(), a.mode.c_str());
   layout_print(a.s);
   auto t0 = std::chrono::steady_clock::now();
@@ -106,9 +160,9 @@ void simulate(const SimArgs& a) {
     std::printf("U (RASP, lib/matrix.rasp attention): %zu nodes; analyser: %d layers, at most %d heads per layer\n",
                 an.nodes.size(), an.layers, an.max_heads());
   }
-  bool need_model = a.mode == "bilinear" || !a.out.empty() || !a.view.empty();
+  bool need_model = a.mode != "rasp" || !a.out.empty() || !a.view.empty();
   if (need_model) {
-    compiled = universal_compile_bilinear(a.s);
+    compiled = grid_mode ? universal_compile_grid(a.s, grid) : universal_compile_bilinear(a.s);
     size_print(compiled, a.s);
   }
   std::printf("built in %.2f s\n", seconds_since(t0));
@@ -116,23 +170,37 @@ void simulate(const SimArgs& a) {
   ErrorStats err;
   std::vector<double> example;
   t0 = std::chrono::steady_clock::now();
-  for (int64_t t = 0; t < a.trials; ++t) {
-    AttentionWeights w = attention_random_layer(a.s, rng);
-    std::vector<double> X = attention_random_input(a.s, rng);
-    std::vector<double> input = universal_input(a.s, w, X);
-    if (t == 0) example = input;
-    std::vector<double> got = a.mode == "rasp" ? universal_eval(u, a.s, input)
-                                               : universal_model_run(compiled.model, a.s, input);
-    err.add(got, attention_direct(a.s, w, X));
+  GridInputs plan = grid_mode ? grid_inputs_plan(a.s, grid.size(), trials) : GridInputs{false, trials};
+  constexpr int64_t kBatch = 256;
+  for (int64_t start = 0; start < plan.count; start += kBatch) {
+    std::vector<std::vector<double>> inputs, want;
+    for (int64_t t = start; t < std::min(plan.count, start + kBatch); ++t) {
+      auto [w, X] = plan.exhaustive ? grid_combination(a.s, grid, t)
+                                    : std::pair{attention_random_layer(a.s, rng, grid_mode ? grid : std::vector<double>{}),
+                                                std::vector<double>{}};
+      if (!plan.exhaustive) X = attention_random_input(a.s, rng, grid_mode ? grid : std::vector<double>{});
+      inputs.push_back(universal_input(a.s, w, X));
+      want.push_back(attention_direct(a.s, w, X));
+    }
+    if (start == 0) example = inputs[0];
+    if (a.mode == "rasp") {
+      for (size_t i = 0; i < inputs.size(); ++i) err.add(universal_eval(u, a.s, inputs[i]), want[i]);
+    } else {
+      std::vector<std::vector<double>> got = universal_model_run_batch(compiled.model, a.s, inputs);
+      for (size_t i = 0; i < inputs.size(); ++i) err.add(got[i], want[i]);
+    }
   }
-  double budget = a.mode == "rasp" ? 1e-12 : 1e-9;
-  std::printf("trials %lld (seed %llu, weights N(0, 1/fan-in), X N(0, 1)): max abs error %.3g, mean abs error "
-              "%.3g, max error / max|output| %.3g (budget %.0e), %.2f s\n",
-              static_cast<long long>(a.trials), static_cast<unsigned long long>(a.seed), err.max_abs,
+  double budget = a.mode == "rasp" ? 1e-12 : grid_mode ? 1e-11 : 1e-9;
+  std::string what = grid_mode ? (plan.exhaustive ? "every grid input" : "random grid inputs") +
+                                     std::string(" (grid {") + a.grid + "})"
+                               : "trials (seed " + std::to_string(a.seed) + ", weights N(0, 1/fan-in), X N(0, 1))";
+  std::printf("%lld %s: max abs error %.3g, mean abs error %.3g, max error / max(1, max|output|) %.3g (budget %.0e), "
+              "%.2f s\n",
+              static_cast<long long>(plan.count), what.c_str(), err.max_abs,
               err.sum_abs / static_cast<double>(err.count), err.max_rel, budget, seconds_since(t0));
   if (!a.out.empty()) {
     model_save(a.out, compiled.model);
-    file_write_atomic(a.out + "/program.rasp", universal_rows_source(a.s));
+    file_write_atomic(a.out + "/program.rasp", grid_mode ? universal_grid_source(a.s) : universal_rows_source(a.s));
     std::printf("saved U: %s/ (config.json, model.safetensors, program.rasp); run it with attnlab model run %s "
                 "--numbers \"v;v;...\" (one value per position)\n", a.out.c_str(), a.out.c_str());
   }
@@ -206,6 +274,16 @@ void scan(const SimArgs& a) {
 
 }  // namespace
 
+// `make demo`'s part: U for a two-head layer, compiled (bilinear) and checked on 3 random layers, saved.
+void demo_universal(const std::string& out) {
+  std::cout << "\n== the universal attention simulator U (docs/universal.md) ==\n";
+  SimArgs a;
+  a.s = {4, 3, 2, 2};
+  a.trials = 3;
+  a.out = out + "/universal";
+  simulate(a);
+}
+
 void cmd_universal_register(CLI::App& app) {
   static SimArgs a;
   auto* c = app.add_subcommand("simulate-attention",
@@ -214,10 +292,14 @@ void cmd_universal_register(CLI::App& app) {
   c->add_option("--d", a.s.d, "model width d")->capture_default_str();
   c->add_option("--dk", a.s.dk, "query/key/value width per head")->capture_default_str();
   c->add_option("--heads", a.s.h, "heads h (W_O is part of the input when h > 1)")->capture_default_str();
-  c->add_option("--mode", a.mode, "rasp (U run by the interpreter) | bilinear (U compiled, bilinear FFN + softmax)")
+  c->add_option("--mode", a.mode,
+                 "rasp (U run by the interpreter) | bilinear (U compiled, bilinear FFN + softmax) | grid (U compiled "
+                 "with ReLU FFN only, exact on --grid)")
       ->capture_default_str();
+  c->add_option("--grid", a.grid, "grid mode: the values every weight and input entry takes")->capture_default_str();
   c->add_option("--seed", a.seed, "seed of the random attention layers and inputs")->capture_default_str();
-  c->add_option("--trials", a.trials, "random layers and inputs to check")->capture_default_str();
+  c->add_option("--trials", a.trials, "random layers and inputs to check (0: 10, grid mode 10 000; grid mode checks "
+                                      "every input instead when there are at most 100 000)")->capture_default_str();
   c->add_option("-o,--out", a.out, "save U (compiled) as a model directory; with --scan: the scan's folder");
   c->add_option("--view", a.view, "write the attention patterns of U's heads on trial 0 (HTML)");
   c->add_flag("--scan", a.scan, "print U's size over shapes (each of n, d, dk, heads over --scan-values)");

@@ -37,6 +37,55 @@ struct UnitBlock {
   int out = 0;
 };
 
+struct ReluUnit {  // ReLU mode: out += w * relu(a . x)
+  int sub = 0;
+  Lin a;
+  int out = 0;
+  double w = 0;
+};
+
+// The values a real s-op can take when the inputs lie on a grid: a finite sorted set, or only bounds.
+struct ValueSet {
+  bool finite = true;
+  std::vector<double> v;  // sorted, distinct (finite)
+  double lo = 0, hi = 0;  // bounds (always set)
+};
+
+constexpr size_t kMaxSet = 200000;
+
+ValueSet vs_make(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  std::vector<double> u;
+  for (double x : v)
+    if (u.empty() || std::fabs(x - u.back()) > 1e-12 * std::max(1.0, std::fabs(x))) u.push_back(x);
+  ValueSet s;
+  s.lo = u.empty() ? 0 : u.front();
+  s.hi = u.empty() ? 0 : u.back();
+  s.v = std::move(u);
+  return s;
+}
+
+ValueSet vs_bounds(double lo, double hi) {
+  ValueSet s;
+  s.finite = false;
+  s.lo = lo;
+  s.hi = hi;
+  return s;
+}
+
+// {f(a, b)} over both sets, or bounds from the corners when a set is not finite or the result too large.
+template <typename F>
+ValueSet vs_combine(const ValueSet& A, const ValueSet& B, F f) {
+  if (A.finite && B.finite && A.v.size() * B.v.size() <= kMaxSet) {
+    std::vector<double> r;
+    for (double a : A.v)
+      for (double b : B.v) r.push_back(f(a, b));
+    return vs_make(std::move(r));
+  }
+  double c[4] = {f(A.lo, B.lo), f(A.lo, B.hi), f(A.hi, B.lo), f(A.hi, B.hi)};
+  return vs_bounds(*std::min_element(c, c + 4), *std::max_element(c, c + 4));
+}
+
 void lin_add(Lin& into, const Lin& x, double c) {
   for (auto [d, v] : x) into[d] += c * v;
 }
@@ -55,6 +104,8 @@ struct RealCompiler {
   std::vector<HeadBlock> heads;
   std::map<std::vector<const Node*>, std::vector<size_t>> heads_of;  // selector identity -> its heads
   std::vector<UnitBlock> units;
+  std::vector<ReluUnit> relus;                    // ReLU mode
+  std::unordered_map<const Node*, ValueSet> sets; // ReLU mode: value sets of real s-ops
   std::vector<std::string> problems;
   int one = 0, tok = 0;
   int64_t gathers = 0, softs = 0;
@@ -108,6 +159,60 @@ struct RealCompiler {
   }
   int time_of(const Node* n) const { return is_pos.at(n) ? 0 : ready.at(n); }
 
+  ValueSet set_of(const Node* n) {
+    if (!is_pos[n]) return sets.at(n);
+    if (n->is_const()) return vs_make({operand(n).empty() ? 0.0 : operand(n).begin()->second});
+    return vs_make(pos_numbers(n));
+  }
+
+  // ReLU mode: out_dim += w * g(t) for g the piecewise-linear interpolant of t -> t^2 through the points T
+  // (exact at every point: slopes t_k + t_{k+1} from the actual gaps of T).
+  void relu_square(const Lin& t_lin, const std::vector<double>& T, double w, int sub, int out) {
+    relus.push_back({sub, {{one, 1.0}}, out, w * T[0] * T[0]});  // the constant t_0^2
+    double prev_slope = 0;
+    for (size_t k = 0; k + 1 < T.size(); ++k) {
+      double slope = T[k] + T[k + 1];
+      Lin a = t_lin;
+      a[one] -= T[k];
+      relus.push_back({sub, a, out, w * (slope - prev_slope)});
+      prev_slope = slope;
+    }
+  }
+
+  // ReLU mode: a * b = ((a + b)^2 - (a - b)^2) / 4, exact on the finite value sets A, B.
+  Lin relu_product(const Lin& a, const ValueSet& A, const Lin& b, const ValueSet& B, int t, const std::string& label,
+                   const Node* n) {
+    if (!A.finite || !B.finite) {
+      problem(n, "a product of values that are not from finite sets cannot be computed exactly by ReLU units");
+      return {};
+    }
+    int sub = first_at_or_after(t, 1);
+    int out = dim_new("mlp" + std::to_string(sub / 2) + ":" + label);
+    Lin sum = a, diff = a;
+    lin_add(sum, b, 1.0);
+    lin_add(diff, b, -1.0);
+    relu_square(sum, vs_combine(A, B, [](double x, double y) { return x + y; }).v, 0.25, sub, out);
+    relu_square(diff, vs_combine(A, B, [](double x, double y) { return x - y; }).v, -0.25, sub, out);
+    unit_ready = std::max(unit_ready, sub + 1);
+    return {{out, 1.0}};
+  }
+
+  // ReLU mode: x * g for a 0/1 gate g and |x| < B: relu(x + B g - B) - relu(-x + B g - B).
+  Lin relu_gate(const Lin& x, const ValueSet& X, const Lin& gate, int t, const std::string& label) {
+    double B = std::max(std::fabs(X.lo), std::fabs(X.hi)) * 2 + 1;
+    int sub = first_at_or_after(t, 1);
+    int out = dim_new("mlp" + std::to_string(sub / 2) + ":" + label);
+    for (double sign : {1.0, -1.0}) {
+      Lin a;
+      lin_add(a, x, sign);
+      lin_add(a, gate, B);
+      a[one] -= B;
+      relus.push_back({sub, a, out, sign});
+    }
+    unit_ready = std::max(unit_ready, sub + 1);
+    return {{out, 1.0}};
+  }
+
   Lin unit(const Lin& a, const Lin& b, int t, const std::string& label) {
     UnitBlock u{first_at_or_after(t, 1), a, b, 0};
     u.out = dim_new("mlp" + std::to_string(u.sub / 2) + ":" + label);
@@ -131,6 +236,10 @@ struct RealCompiler {
     heads.push_back(std::move(h));
   }
   void value_add(const Node* n, HeadBlock& h) {
+    if (opt.relu) {  // a gather keeps the value set; a softmax average only the bounds
+      ValueSet v = set_of(n->args[1]);
+      sets[n] = n->args[0]->kind == NodeKind::SoftSelect ? vs_bounds(v.lo, v.hi) : v;
+    }
     h.v.push_back(operand(n->args[1]));
     h.out.push_back(dim_new("attn" + std::to_string(h.sub / 2) + ":" + n->label()));
     lin[n] = {{h.out.back(), 1.0}};
@@ -148,22 +257,34 @@ void RealCompiler::map_node(const Node* n) {
   for (const Node* x : n->args) t = std::max(t, time_of(x));
   unit_ready = t;
   Lin out;
+  const bool relu = opt.relu;
+  ValueSet vs;  // ReLU mode: the node's value set
+  auto sets_of = [&](size_t k) { return relu ? set_of(a(k)) : ValueSet{}; };
   switch (n->map_op) {
-    case MapOp::Add: case MapOp::Sub:
+    case MapOp::Add: case MapOp::Sub: {
+      double sign = n->map_op == MapOp::Add ? 1.0 : -1.0;
       lin_add(out, operand(a(0)), 1.0);
-      lin_add(out, operand(a(1)), n->map_op == MapOp::Add ? 1.0 : -1.0);
+      lin_add(out, operand(a(1)), sign);
+      if (relu) vs = vs_combine(sets_of(0), sets_of(1), [sign](double x, double y) { return x + sign * y; });
       break;
-    case MapOp::Neg: lin_add(out, operand(a(0)), -1.0); break;
-    case MapOp::Pos: out = operand(a(0)); break;
+    }
+    case MapOp::Neg:
+      lin_add(out, operand(a(0)), -1.0);
+      if (relu) vs = vs_combine(sets_of(0), vs_make({-1.0}), [](double x, double y) { return x * y; });
+      break;
+    case MapOp::Pos: out = operand(a(0)); if (relu) vs = sets_of(0); break;
     case MapOp::Mul:
       if (a(0)->is_const() || a(1)->is_const()) {
         const Node* c = a(0)->is_const() ? a(0) : a(1);
         const Node* x = c == a(0) ? a(1) : a(0);
         Lin cl = operand(c);
         lin_add(out, operand(x), cl.empty() ? 0.0 : cl.begin()->second);
+      } else if (relu) {
+        out = relu_product(operand(a(0)), sets_of(0), operand(a(1)), sets_of(1), t, n->label(), n);
       } else {
         out = unit(operand(a(0)), operand(a(1)), t, n->label());
       }
+      if (relu) vs = vs_combine(sets_of(0), sets_of(1), [](double x, double y) { return x * y; });
       break;
     case MapOp::Div:
       if (!a(1)->is_const() || operand(a(1)).empty()) {
@@ -171,6 +292,7 @@ void RealCompiler::map_node(const Node* n) {
         return;
       }
       lin_add(out, operand(a(0)), 1.0 / operand(a(1)).begin()->second);
+      if (relu) vs = vs_combine(sets_of(0), sets_of(1), [](double x, double y) { return x / y; });
       break;
     case MapOp::IfElse: {  // then, cond, else: then * [cond] + else * (1 - [cond])
       if (!is_pos[a(1)]) {
@@ -178,6 +300,16 @@ void RealCompiler::map_node(const Node* n) {
         return;
       }
       int c = feature(a(1), 2);
+      if (relu) {  // the union of both branches' values
+        ValueSet e = sets_of(2), th = sets_of(0);
+        if (th.finite && e.finite) {
+          std::vector<double> u = th.v;
+          u.insert(u.end(), e.v.begin(), e.v.end());
+          vs = vs_make(u);
+        } else {
+          vs = vs_bounds(std::min(th.lo, e.lo), std::max(th.hi, e.hi));
+        }
+      }
       for (int branch : {0, 2}) {
         const Node* x = a(static_cast<size_t>(branch));
         Lin gate = branch == 0 ? Lin{{c, 1.0}} : Lin{{one, 1.0}, {c, -1.0}};
@@ -187,7 +319,8 @@ void RealCompiler::map_node(const Node* n) {
           for (size_t p = 0; p < v.size(); ++p) zero = zero && (v[p] = v[p] * (branch == 0 ? g[p] : 1 - g[p])) == 0;
           if (!zero) out[dim_new("pos:" + n->label() + (branch == 0 ? "#then" : "#else"), v)] += 1.0;
         } else {
-          lin_add(out, unit(operand(x), gate, t, n->label() + (branch == 0 ? "#then" : "#else")), 1.0);
+          std::string label = n->label() + (branch == 0 ? "#then" : "#else");
+          lin_add(out, relu ? relu_gate(operand(x), set_of(x), gate, t, label) : unit(operand(x), gate, t, label), 1.0);
         }
       }
       break;
@@ -198,6 +331,7 @@ void RealCompiler::map_node(const Node* n) {
   }
   lin[n] = out;
   ready[n] = unit_ready;
+  if (relu) sets[n] = vs;
 }
 
 void RealCompiler::gather(const Node* n, const Node* sel) {
@@ -285,6 +419,7 @@ RealCompiled real_assemble(const RealCompiler& rc, const Node* target) {
   int n_sub = 1;
   for (const HeadBlock& h : rc.heads) n_sub = std::max(n_sub, h.sub + 1);
   for (const UnitBlock& u : rc.units) n_sub = std::max(n_sub, u.sub + 1);
+  for (const ReluUnit& u : rc.relus) n_sub = std::max(n_sub, u.sub + 1);
   const int n_layers = (n_sub + 1) / 2;
   std::vector<std::vector<const HeadBlock*>> layer_heads(n_layers);
   std::vector<std::vector<const UnitBlock*>> layer_units(n_layers);
@@ -294,9 +429,11 @@ RealCompiled real_assemble(const RealCompiler& rc, const Node* target) {
     D = std::max<int64_t>({D, static_cast<int64_t>(h.q.size()), static_cast<int64_t>(h.v.size())});
   }
   for (const UnitBlock& u : rc.units) layer_units[u.sub / 2].push_back(&u);
+  std::vector<std::vector<const ReluUnit*>> layer_relus(n_layers);
+  for (const ReluUnit& u : rc.relus) layer_relus[u.sub / 2].push_back(&u);
   for (int l = 0; l < n_layers; ++l) {
     H = std::max<int64_t>(H, static_cast<int64_t>(layer_heads[l].size()));
-    M = std::max<int64_t>(M, static_cast<int64_t>(layer_units[l].size()));
+    M = std::max<int64_t>({M, static_cast<int64_t>(layer_units[l].size()), static_cast<int64_t>(layer_relus[l].size())});
   }
   ModelConfig c;
   c.n_layers = n_layers;
@@ -309,7 +446,7 @@ RealCompiled real_assemble(const RealCompiler& rc, const Node* target) {
   c.d_vocab_out = 1;
   c.output = OutputKind::Numeric;
   c.n_ctx = static_cast<int>(rc.opt.length);
-  c.act_fn = MlpKind::Bilinear;
+  c.act_fn = rc.opt.relu ? MlpKind::Relu : MlpKind::Bilinear;
   c.normalization = NormKind::None;
   c.pos_embed = PosEmbedKind::Learned;
   c.attn_scale = 1.0;
@@ -324,7 +461,7 @@ RealCompiled real_assemble(const RealCompiler& rc, const Node* target) {
   for (const auto& v : rc.pos_values) out.positional_dims += v.empty() ? 0 : 1;
   for (int l = 0; l < n_layers; ++l) {
     out.heads_per_layer.push_back(static_cast<int64_t>(layer_heads[l].size()));
-    out.units_per_layer.push_back(static_cast<int64_t>(layer_units[l].size()));
+    out.units_per_layer.push_back(static_cast<int64_t>(layer_units[l].size() + layer_relus[l].size()));
   }
   for (const auto& [name, shape] : config_tensor_shapes(c)) {
     int64_t k = 1;
@@ -360,8 +497,15 @@ RealCompiled real_assemble(const RealCompiler& rc, const Node* target) {
       }
     }
     auto W_in = P[b + "mlp.W_in"].accessor<double, 2>();
-    auto W_gate = P[b + "mlp.W_gate"].accessor<double, 2>();
     auto W_out = P[b + "mlp.W_out"].accessor<double, 2>();
+    for (size_t ui = 0; ui < layer_relus[l].size(); ++ui) {
+      const ReluUnit& u = *layer_relus[l][ui];
+      int64_t j = static_cast<int64_t>(ui);
+      for (auto [d, v] : u.a) W_in[d][j] += v;
+      W_out[j][u.out] += u.w;
+    }
+    if (rc.opt.relu) continue;
+    auto W_gate = P[b + "mlp.W_gate"].accessor<double, 2>();
     for (size_t ui = 0; ui < layer_units[l].size(); ++ui) {
       const UnitBlock& u = *layer_units[l][ui];
       int64_t j = static_cast<int64_t>(ui);
@@ -379,6 +523,8 @@ RealCompiled real_assemble(const RealCompiler& rc, const Node* target) {
 
 RealCompiled compile_real(const Node* target, const RealCompileOptions& opt) {
   if (opt.length < 1) throw Error("compile_real: the input length must be >= 1", "");
+  if (opt.relu && opt.grid.empty())
+    throw Error("compile_real: ReLU mode needs the grid of input values", "pass the grid, e.g. {-1, -0.5, 0, 0.5, 1}");
   RealCompiler rc;
   rc.opt = opt;
   std::vector<const Node*> order = rasp::graph_topo({target});
@@ -400,12 +546,14 @@ RealCompiled compile_real(const Node* target, const RealCompileOptions& opt) {
       case NodeKind::Tokens:
         rc.lin[n] = {{rc.tok, 1.0}};
         rc.ready[n] = 0;
+        if (opt.relu) rc.sets[n] = vs_make(opt.grid);
         break;
       case NodeKind::Map: rc.map_node(n); break;
       case NodeKind::Aggregate: rc.aggregate_node(n); break;
       default: rc.problem(n, "selector_width of a real selector cannot be compiled");
     }
     if (!rc.problems.empty() && !rc.lin.count(n)) rc.lin[n] = {}, rc.ready[n] = 0;  // keep collecting problems
+    if (opt.relu && !rc.sets.count(n)) rc.sets[n] = vs_bounds(0, 0);
   }
   if (rc.is_pos[target]) rc.problems.push_back(target->label() + ": the output does not depend on the input");
   if (!rc.problems.empty()) {
@@ -422,25 +570,67 @@ RealCompiled compile_real(const Node* target, const RealCompileOptions& opt) {
 
 namespace attnlab {
 
-std::string universal_rows_source(const AttentionShape& s) {
+namespace {
+
+std::string rows_source(const AttentionShape& s, const std::string& fn) {
   attention_shape_validate(s);
   return "# U for the real-valued compiler: n = " + std::to_string(s.n) + ", d = " + std::to_string(s.d) +
          ", dk = " + std::to_string(s.dk) + ", heads = " + std::to_string(s.h) + " (docs/universal.md).\n" +
-         "load \"matrix\";\nU = attention_rows(tokens_float, " + std::to_string(s.n) + ", " + std::to_string(s.d) +
+         "load \"matrix\";\nU = " + fn + "(tokens_float, " + std::to_string(s.n) + ", " + std::to_string(s.d) +
          ", " + std::to_string(s.dk) + ", " + std::to_string(s.h) + ");\n";
 }
 
-RealCompiled universal_compile_bilinear(const AttentionShape& s, bool plan_only) {
+RealCompiled compile_u(const AttentionShape& s, const std::string& fn, RealCompileOptions opt) {
   rasp::Interpreter in;
-  in.run_source(universal_rows_source(s), "U_rows.rasp");
-  RealCompileOptions opt;
+  in.run_source(rows_source(s, fn), "U.rasp");
   opt.length = universal_layout(s).length;
-  opt.plan_only = plan_only;
-  RealCompiled c = compile_real(rasp::interp_sop_pick(in, "U", "U_rows.rasp"), opt);
+  RealCompiled c = compile_real(rasp::interp_sop_pick(in, "U", "U.rasp"), opt);
   c.config.producer = "attnlab simulate-attention";
-  c.config.provenance = {{"n", s.n}, {"d", s.d}, {"dk", s.dk}, {"heads", s.h}, {"program", "lib/matrix.rasp attention_rows"}};
+  c.config.provenance = {{"n", s.n}, {"d", s.d}, {"dk", s.dk}, {"heads", s.h}, {"program", "lib/matrix.rasp " + fn}};
+  if (opt.relu) c.config.provenance["grid"] = opt.grid;
   if (c.model) c.model->config_mut() = c.config;
   return c;
+}
+
+}  // namespace
+
+std::string universal_rows_source(const AttentionShape& s) { return rows_source(s, "attention_rows"); }
+std::string universal_grid_source(const AttentionShape& s) { return rows_source(s, "attention_rows_grid"); }
+
+RealCompiled universal_compile_bilinear(const AttentionShape& s, bool plan_only) {
+  RealCompileOptions opt;
+  opt.plan_only = plan_only;
+  return compile_u(s, "attention_rows", opt);
+}
+
+RealCompiled universal_compile_grid(const AttentionShape& s, const std::vector<double>& grid, bool plan_only) {
+  RealCompileOptions opt;
+  opt.plan_only = plan_only;
+  opt.relu = true;
+  opt.grid = grid;
+  return compile_u(s, "attention_rows_grid", opt);
+}
+
+std::vector<std::vector<double>> universal_model_run_batch(const SequenceModel& model, const AttentionShape& s,
+                                                           const std::vector<std::vector<double>>& inputs) {
+  torch::NoGradGuard no_grad;
+  const int64_t B = static_cast<int64_t>(inputs.size()), L = universal_layout(s).length;
+  torch::Tensor x = torch::empty({B, L, 1}, torch::kFloat64);
+  auto xa = x.accessor<double, 3>();
+  for (int64_t b = 0; b < B; ++b) {
+    check(static_cast<int64_t>(inputs[b].size()) == L, "U's input must have " + std::to_string(L) + " positions", "");
+    for (int64_t p = 0; p < L; ++p) xa[b][p][0] = inputs[b][p];
+  }
+  ModelInput in;
+  in.numbers = x;
+  model_input_check(model->config(), in);
+  torch::Tensor out = model->forward(in).contiguous();  // [B, L, 1]
+  auto a = out.accessor<double, 3>();
+  const int64_t size = s.n * attention_out_width(s);
+  std::vector<std::vector<double>> v(static_cast<size_t>(B), std::vector<double>(static_cast<size_t>(size)));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t p = 0; p < size; ++p) v[b][p] = a[b][p][0];
+  return v;
 }
 
 std::vector<double> universal_model_run(const SequenceModel& model, const AttentionShape& s,

@@ -9,7 +9,11 @@
 //   aggregate(select(k, q, ==), x) with positional k, q (every query must select at least one key) -> one
 //     head scoring -(k_j - q_i)^2 (as 2 k_j q_i - k_j^2), scaled so that unselected keys weigh < e^-50;
 //   aggregate(softmax_select(keys, queries, scale, mask), x) with real keys/queries and a key-only positional
-//     mask select(m, c, ==) -> one real softmax head: scores scale * <k_j, q_i> + mask_bonus * [m_j == c].
+//     mask select(m, c, ==) -> one real softmax head: scores scale * <k_j, q_i> + mask_bonus * [m_j == c];
+//   aggregates over the same selector at the same sub-layer share one head (one value component each).
+// ReLU mode (opt.relu): value sets are propagated from the input grid, and each product a*b becomes
+// ((a+b)^2 - (a-b)^2)/4 with ReLU interpolants of t^2 exact on the finite sets of a+b and a-b; a product with a
+// 0/1 positional gate uses relu(x + B g - B) - relu(-x + B g - B) for B above |x|'s bound.
 // Exactness: positional parts and products are exact up to f64 rounding; a gather leaks < L e^-50 of the
 // other keys; a softmax head is exact while |scale * <k_j, q_i>| < mask_bonus - 50 (default bonus 1000).
 // Shapes: L = input length (n_ctx), R = d_model, H = heads per layer, D = d_head, M = bilinear units per layer.
@@ -29,6 +33,8 @@ struct RealCompileOptions {
   double gather_margin = 50;   // score gap (nats) between a gather's selected and unselected keys
   double mask_bonus = 1000;    // score added to a softmax head's masked-in keys
   bool plan_only = false;      // sizes only: no weights are allocated (for cost scans of large shapes)
+  bool relu = false;           // ReLU feed-forward layers only: products exact when inputs lie on `grid`
+  std::vector<double> grid;    // the input values (ReLU mode): value sets are propagated from them
 };
 
 struct RealCompiled {
@@ -53,8 +59,14 @@ struct AttentionShape;
 // universal_layout(s).length. Its weights depend on s only.
 std::string universal_rows_source(const AttentionShape& s);
 RealCompiled universal_compile_bilinear(const AttentionShape& s, bool plan_only = false);
+// U with ReLU feed-forward layers only (lib/matrix.rasp's attention_rows_grid), exact when every weight and
+// input entry lies on `grid`.
+std::string universal_grid_source(const AttentionShape& s);
+RealCompiled universal_compile_grid(const AttentionShape& s, const std::vector<double>& grid, bool plan_only = false);
 // Runs a compiled U (f64) on U's input sequence; returns the first n * out_width outputs.
 std::vector<double> universal_model_run(const SequenceModel& model, const AttentionShape& s,
                                         const std::vector<double>& input);
+std::vector<std::vector<double>> universal_model_run_batch(const SequenceModel& model, const AttentionShape& s,
+                                                           const std::vector<std::vector<double>>& inputs);
 
 }  // namespace attnlab

@@ -192,6 +192,34 @@ TEST(Universal, CompiledWeightsDependOnlyOnTheShapes) {
   }
 }
 
+// ReLU mode: U with ReLU feed-forward layers only is exact (1e-11, f64 rounding through the interpolants) on
+// every input whose entries lie on the grid {-1, -1/2, 0, 1/2, 1}: all 5^5 = 3125 of them for n 2, d 1, dk 1.
+TEST(Universal, GridModeIsExactOnEveryGridInput) {
+  const std::vector<double> grid = {-1, -0.5, 0, 0.5, 1};
+  AttentionShape s{2, 1, 1, 1};
+  RealCompiled c = universal_compile_grid(s, grid);
+  EXPECT_EQ(c.config.act_fn, MlpKind::Relu);
+  std::vector<std::vector<double>> inputs, want;
+  for (int code = 0; code < 3125; ++code) {
+    std::vector<double> e(5);
+    for (int k = 0, x = code; k < 5; ++k, x /= 5) e[k] = grid[x % 5];
+    AttentionWeights w{{e[0]}, {e[1]}, {e[2]}, {}};
+    std::vector<double> X = {e[3], e[4]};
+    inputs.push_back(universal_input(s, w, X));
+    want.push_back(attention_direct(s, w, X));
+  }
+  std::vector<std::vector<double>> got = universal_model_run_batch(c.model, s, inputs);
+  double err = 0;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    for (size_t p = 0; p < want[i].size(); ++p) err = std::max(err, std::fabs(got[i][p] - want[i][p]));
+  EXPECT_LE(err, 1e-11);
+  // off the grid a product is interpolated, not computed: the ReLU model is then wrong, as it should say
+  AttentionWeights off{{0.3}, {0.7}, {0.25}, {}};
+  std::vector<double> X = {0.6, -0.35}, direct = attention_direct(s, off, X);
+  std::vector<double> wrong = universal_model_run(c.model, s, universal_input(s, off, X));
+  EXPECT_GT(std::fabs(wrong[0] - direct[0]), 1e-6);
+}
+
 TEST(Universal, RealCompilerListsEveryUnsupportedConstruct) {
   Interpreter in;
   in.run_source("a = exp(tokens_float);\n"
