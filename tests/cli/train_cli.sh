@@ -150,4 +150,29 @@ done
 [ "$(ls "$WORK"/slurm/*/results.json | wc -l)" -eq 3 ] && PASSES=$((PASSES + 1)) || { echo "FAIL [slurm-results]"; FAILS=$((FAILS + 1)); }
 expect_fail slurm-bad-index "out of range" "$BIN" sweep run-job "$WORK/slurm" 3
 
+# --- Slurm for real: a private single-node cluster (scripts/slurm-local) runs the generated array with sbatch ---
+if command -v slurmctld >/dev/null && command -v munged >/dev/null; then
+  root=$(cd "$TESTS/.." && pwd)
+  expect_ok slurm-real-sweep "$BIN" sweep "$WORK/tiny.toml" --set train.steps=5 -m seed=0,1,2 --out "$WORK/sreal" --launcher slurm
+  if "$root/scripts/slurm-local" start "$WORK/cluster" 17817 >"$WORK/cluster.out" 2>&1; then
+    export SLURM_CONF=$WORK/cluster/etc/slurm.conf
+    jid=$(sbatch --parsable "$WORK/sreal/sweep.sbatch" 2>"$WORK/sbatch.err" || true)
+    for i in $(seq 600); do
+      [ -n "$jid" ] && squeue -h -j "$jid" 2>/dev/null | grep -q . || break
+      sleep 0.2
+    done
+    "$root/scripts/slurm-local" stop "$WORK/cluster" || true
+    unset SLURM_CONF
+    if [ -n "$jid" ] && [ "$(ls "$WORK"/sreal/*/results.json 2>/dev/null | wc -l)" -eq 3 ]; then PASSES=$((PASSES + 1)); else
+      echo "FAIL [slurm-real]: job '$jid': $(cat "$WORK/sbatch.err")"; ls "$WORK/sreal"; cat "$WORK"/sreal/slurm-*.out 2>/dev/null | tail -5
+      FAILS=$((FAILS + 1)); fi
+    expect_grep slurm-real-logs "." <(cat "$WORK"/sreal/slurm-*_0.out 2>/dev/null; echo)
+  else
+    echo "FAIL [slurm-real-start]: $(cat "$WORK/cluster.out")"; FAILS=$((FAILS + 1))
+    "$root/scripts/slurm-local" stop "$WORK/cluster" >/dev/null 2>&1 || true
+  fi
+else
+  echo "FAIL [slurm-real]: slurmctld/munged not found (scripts/install-deps installs slurm-wlm and munge)"; FAILS=$((FAILS + 1))
+fi
+
 finish
