@@ -17,6 +17,22 @@ torch::Tensor RnnImpl::layer_forward(int layer, const torch::Tensor& x, Hooks* h
   auto w_ih = rnn->get("weight_ih_l" + s), w_hh = rnn->get("weight_hh_l" + s);
   auto b_ih = rnn->get("bias_ih_l" + s), b_hh = rnn->get("bias_hh_l" + s);
   const int64_t B = x.size(0), T = x.size(1), Hd = cfg_.d_hidden;
+  if (!hooks) {
+    // No hooks: ATen's own recurrent loop (what torch.nn.LSTM/GRU/RNN call), same equations and gate order,
+    // far fewer autograd nodes than the step-by-step loop below (which exists for the per-step hook_c).
+    auto h0 = torch::zeros({1, B, Hd}, x.options());
+    std::vector<torch::Tensor> params = {w_ih, w_hh, b_ih, b_hh};
+    switch (cfg_.model_type) {
+      case ModelType::Lstm:
+        return std::get<0>(torch::lstm(x, {h0, h0.clone()}, params, true, 1, 0.0, is_training(), false, true));
+      case ModelType::Gru: return std::get<0>(torch::gru(x, h0, params, true, 1, 0.0, is_training(), false, true));
+      case ModelType::Rnn:
+        return std::get<0>(cfg_.nonlinearity == "relu"
+                               ? torch::rnn_relu(x, h0, params, true, 1, 0.0, is_training(), false, true)
+                               : torch::rnn_tanh(x, h0, params, true, 1, 0.0, is_training(), false, true));
+      case ModelType::Transformer: break;
+    }
+  }
   auto xw = torch::matmul(x, w_ih.t()).add_(b_ih);  // [B, T, G*Hd]: input projections of every step at once
   auto h = torch::zeros({B, Hd}, x.options()), c = torch::zeros({B, Hd}, x.options());
   std::vector<torch::Tensor> hs, cs;

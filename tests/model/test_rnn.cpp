@@ -106,3 +106,29 @@ TEST(Rnn, TokenInputsUseTheEmbedding) {
   auto onehot = torch::one_hot(ids, 3).to(torch::kFloat64);
   EXPECT_LT((twin->forward({torch::Tensor(), onehot}) - via_tokens).abs().max().item<double>(), 1e-12);
 }
+
+namespace attnlab {
+namespace {
+
+// Without hooks the runtime calls ATen's recurrent loop (torch::lstm/gru/rnn_*); with hooks it steps by hand
+// to expose hook_c. Both paths must give the same outputs (1e-12, f64) for every kind and both readouts.
+TEST(Rnn, FusedPathEqualsTheStepByStepPath) {
+  for (auto kind : {ModelType::Lstm, ModelType::Gru, ModelType::Rnn}) {
+    for (const char* nl : {"tanh", "relu"}) {
+      if (kind != ModelType::Rnn && std::string(nl) == "relu") continue;
+      ModelConfig cfg = rnn_config(kind, 2);
+      cfg.nonlinearity = nl;
+      auto model = model_create(cfg);
+      model_init_random(model, 5, 0.5);
+      torch::Tensor x = inputs();
+      Hooks hooks;
+      hooks.cache_add("rnn.*");
+      torch::Tensor fused = model->forward({torch::Tensor(), x});
+      torch::Tensor stepped = model->forward({torch::Tensor(), x}, &hooks);
+      EXPECT_LT((fused - stepped).abs().max().item<double>(), 1e-12) << model_type_name(kind) << " " << nl;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace attnlab
