@@ -22,6 +22,7 @@ void cmd_gp_register(CLI::App& app);  // `gp kernel|spectrum|learning-curve` (NN
 void cmd_construct_register(CLI::App& app);  // `construct ...` and `bounds`
 void cmd_compile_register(CLI::App& app);    // `compile FILE.rasp ...` (src/compiler/)
 void cmd_train_register(CLI::App& app);  // `train` and `sweep` (src/train/, docs/training.md)
+void cmd_retrieval_register(CLI::App& app);  // `retrieval prompts|score|...` (src/tasks/retrieval.h, docs/retrieval.md)
 void cmd_universal_register(CLI::App& app);  // `simulate-attention` (src/constructions/universal.h, docs/universal.md)
 
 }  // namespace attnlab

@@ -4,15 +4,20 @@
 // the precision it needs, optionally verified in f32 and f64 (DIR/verify.json). `attnlab bounds` prints the
 // communication-complexity lower bounds they are set against (src/tasks/separation_bounds.h);
 // `attnlab construct scan <task>` puts both in one table per N with the fit of width against log2 N
-// (src/constructions/scan.h), as DIR/scan.json and DIR/scan.svg.
+// (src/constructions/scan.h), as DIR/scan.json and DIR/scan.svg. `attnlab construct retrieval` builds the
+// log-depth retrieval transformer (src/constructions/retrieval.h), verifies it, names its heads
+// (src/constructions/head_roles.h) and can write the hop-chain view of one probe; `construct khop` the k-hop
+// induction transformer (same header). Longer than 400 lines: one register function per construction.
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 
 #include "cli/cli.h"
 #include "constructions/dyck_rnn.h"
+#include "constructions/head_roles.h"
 #include "constructions/index_lookup.h"
 #include "constructions/nearest_neighbour.h"
+#include "constructions/retrieval.h"
 #include "constructions/scan.h"
 #include "constructions/string_pair.h"
 #include "gp/plot.h"
@@ -313,7 +318,137 @@ void register_scan(CLI::App& construct) {
   });
 }
 
+struct RetrievalArgs {
+  RetrievalBuildOptions opt;
+  std::string out, view;
+  int64_t verify = 0, probes = 32;
+  uint64_t seed = 0;
+};
+
+void construct_retrieval_run(RetrievalArgs& a);
+
+void register_retrieval(CLI::App& construct) {
+  static RetrievalArgs a;
+  a.opt.spec.variables = 0, a.opt.spec.distractor_chains = 2;
+  auto* c = construct.add_subcommand("retrieval", "variable-chain retrieval in 1 + ceil(log3(2D)) layers by "
+                                     "pointer jumping (Musat 2024)");
+  c->add_option("--D", a.opt.spec.depth, "retrieval steps D of the main chain")->required();
+  c->add_option("--variables", a.opt.spec.variables, "variables K (0 = one per statement)")->capture_default_str();
+  c->add_option("--values", a.opt.spec.values, "values W")->capture_default_str();
+  c->add_option("--distractors", a.opt.spec.distractor_chains, "distractor chains")->capture_default_str();
+  c->add_option("--distractor-len", a.opt.spec.distractor_len, "length of each distractor chain (0 = D)")
+      ->capture_default_str();
+  c->add_option("--assign", a.opt.spec.distractor_assign, "extra single assignments")->capture_default_str();
+  c->add_option("--scheme", a.opt.scheme, "tripling (2 heads/layer) | doubling (1 head/layer)")->capture_default_str();
+  c->add_option("--lookup-layers", a.opt.lookup_layers, "lookup layers (0 = the fewest for D)")->capture_default_str();
+  c->add_option("--verify", a.verify, "random instances checked in f32 and f64 (0 = none)")->capture_default_str();
+  c->add_option("--probes", a.probes, "probe instances of the head-role classifier")->capture_default_str();
+  c->add_option("--seed", a.seed, "seed of the verification instances and probes")->capture_default_str();
+  c->add_option("-o,--out", a.out, "output model directory (optional)");
+  c->add_option("--view", a.view, "write the hop-chain view of one probe to this HTML file");
+  c->callback([] {
+    cli_runtime_init();
+    construct_retrieval_run(a);
+  });
+}
+
+void construct_retrieval_run(RetrievalArgs& a) {
+  {
+    auto& s = a.opt.spec;
+    if (s.variables == 0) s.variables = s.depth + s.distractor_chains * (s.distractor_len ? s.distractor_len : s.depth) +
+                                        s.distractor_assign;
+    check(a.verify >= 0 && a.probes >= 1, "construct retrieval: --verify " + std::to_string(a.verify) +
+          ", --probes " + std::to_string(a.probes), "pass --verify 0 or more and --probes 1 or more");
+    RetrievalBuild b = retrieval_build(a.opt);
+    std::printf("retrieval (%s), D = %lld, K = %lld, W = %lld, T = %lld\n", b.scheme.c_str(),
+                static_cast<long long>(s.depth), static_cast<long long>(s.variables), static_cast<long long>(s.values),
+                static_cast<long long>(b.model->config().n_ctx));
+    std::printf("layers: %lld = 1 gather + %lld lookup; lower bound ceil(log3(2D)) = %lld; ceil(log2(D+1)) = %lld "
+                "(pointer doubling: %lld layers); resolves D <= %lld\n",
+                static_cast<long long>(b.lookup_layers + 1), static_cast<long long>(b.lookup_layers),
+                static_cast<long long>(retrieval_layer_lower_bound(s.depth)),
+                static_cast<long long>(retrieval_lookup_layers(s.depth, "doubling")),
+                static_cast<long long>(retrieval_lookup_layers(s.depth, "doubling") + 1),
+                static_cast<long long>(b.capacity));
+    report_print(b.report());
+    save_and_print(a.out, b.model, !a.out.empty());
+    int64_t wrong = 0;
+    nlohmann::json results = nlohmann::json::array();
+    for (const auto& r : a.verify ? retrieval_verify(b, s, a.verify, a.seed + 1) : std::vector<VerifyResult>{}) {
+      std::printf("verify %s (%s): %lld/%lld correct, min margin %.4g, %.2f s\n", r.dtype.c_str(), r.mode.c_str(),
+                  static_cast<long long>(r.correct), static_cast<long long>(r.checked), r.min_margin, r.seconds);
+      wrong += r.checked - r.correct;
+      results.push_back(r.to_json());
+    }
+    if (a.verify && !a.out.empty()) verify_write(a.out, {{"report", b.report()}, {"results", results}});
+    HeadRoleOptions ro;
+    ro.probes = a.probes, ro.seed = a.seed + 2;
+    auto roles = head_roles_classify(b.model, s, ro);
+    std::printf("head roles (classifier on %lld probes):\n", static_cast<long long>(a.probes));
+    for (const auto& r : roles) std::printf("  L%d H%d  %-16s %.4f\n", r.layer, r.head, r.role.c_str(), r.score);
+    if (!a.view.empty()) {
+      hop_view_write(a.view, hop_trace(b.model, s, head_roles_probes(s, ro)[0]), roles,
+                     "attnlab construct retrieval: hop chain, D = " + std::to_string(s.depth));
+      std::cout << "hop-chain view: " << a.view << "\n";
+    }
+    check(wrong == 0, "retrieval: verification failed: " + std::to_string(wrong) + " wrong outputs",
+          "a D above the model's capacity (\"resolves D <= ...\" above) needs more --lookup-layers; otherwise "
+          "this is a bug in the construction");
+  }
+}
+
+void register_khop(CLI::App& construct) {
+  struct Args {
+    KhopSpec spec;
+    std::string out;
+    int64_t verify = 0;
+    uint64_t seed = 0;
+  };
+  static Args a;
+  auto* c = construct.add_subcommand("khop", "k-hop induction in 2 + ceil(log2 k) layers by pointer doubling "
+                                     "(Sanford, Hsu, Telgarsky 2024)");
+  c->add_option("--k", a.spec.k, "hops k")->required();
+  c->add_option("--length", a.spec.length, "string length L")->capture_default_str();
+  c->add_option("--alphabet", a.spec.alphabet, "alphabet size")->capture_default_str();
+  c->add_option("--verify", a.verify, "random strings checked at every defined position (0 = none)")
+      ->capture_default_str();
+  c->add_option("--seed", a.seed, "seed of the verification strings")->capture_default_str();
+  c->add_option("-o,--out", a.out, "output model directory (optional)");
+  c->callback([] {
+    cli_runtime_init();
+    check(a.verify >= 0, "construct khop: --verify " + std::to_string(a.verify), "pass --verify 0 or more");
+    KhopBuild b = khop_build(a.spec);
+    std::printf("k-hop, k = %lld, L = %lld, alphabet = %lld: %lld layers = 2 + ceil(log2 k)\n",
+                static_cast<long long>(a.spec.k), static_cast<long long>(a.spec.length),
+                static_cast<long long>(a.spec.alphabet), static_cast<long long>(khop_construction_layers(a.spec.k)));
+    report_print(b.report());
+    save_and_print(a.out, b.model, !a.out.empty());
+    if (a.verify == 0) return;
+    int64_t wrong = 0;
+    for (const auto& r : khop_verify(b, a.spec, a.verify, a.seed + 1)) {
+      std::printf("verify %s (%s): %lld/%lld correct, min margin %.4g, %.2f s\n", r.dtype.c_str(), r.mode.c_str(),
+                  static_cast<long long>(r.correct), static_cast<long long>(r.checked), r.min_margin, r.seconds);
+      wrong += r.checked - r.correct;
+    }
+    check(wrong == 0, "k-hop: verification failed: " + std::to_string(wrong) + " wrong outputs",
+          "this is a bug in the construction");
+  });
+}
+
 }  // namespace
+
+// `make demo`'s part: the retrieval construction for D = 12, verified, with its head roles and hop view.
+void demo_retrieval(const std::string& out) {
+  std::cout << "\n== log-depth retrieval (docs/retrieval.md): attnlab construct retrieval --D 12 --verify 16 ==\n";
+  RetrievalArgs a;
+  a.opt.spec.depth = 12;
+  a.opt.spec.distractor_chains = 2;
+  a.opt.spec.variables = 0;
+  a.verify = 16;
+  a.out = out + "/retrieval";
+  a.view = out + "/retrieval/hops.html";
+  construct_retrieval_run(a);
+}
 
 void cmd_construct_register(CLI::App& app) {
   auto* construct = app.add_subcommand("construct", "explicit separation constructions as model directories");
@@ -324,6 +459,8 @@ void cmd_construct_register(CLI::App& app) {
   register_string_pair(*construct, PairTask::Disjointness);
   register_nearest_neighbour(*construct);
   register_scan(*construct);
+  register_retrieval(*construct);
+  register_khop(*construct);
   register_bounds(app);
 }
 

@@ -20,6 +20,7 @@ void demo_gp(const std::string& out);  // src/cli/cmd_gp.cpp: S_L spectrum + lea
 void demo_compile(const std::string& out);  // src/cli/cmd_compile.cpp: compile + verify sort.rasp
 void demo_train(const std::string& out);  // src/cli/cmd_train.cpp: a short training run + report.html
 void demo_universal(const std::string& out);  // src/cli/cmd_universal.cpp: U checked against attention
+void demo_retrieval(const std::string& out);  // src/cli/cmd_construct.cpp: the log-depth retrieval construction
 
 namespace {
 
@@ -101,6 +102,7 @@ void cmd_demo_register(CLI::App& app) {
     demo_compile(out);
     demo_universal(out);
     demo_separations(out);
+    demo_retrieval(out);
     demo_gp(out);
     demo_train(out);
     std::cout << "\ndemo finished: everything is under " << out << "/\n";

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   cmd_gp_register(app);
   cmd_compile_register(app);
   cmd_train_register(app);
+  cmd_retrieval_register(app);
   cmd_universal_register(app);
   try {
     // An unknown command gets a clear message (CLI11 would only say that a subcommand is required).

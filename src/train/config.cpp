@@ -9,6 +9,7 @@
 
 #include <toml++/toml.h>
 
+#include "train/data.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -37,6 +38,18 @@ const std::vector<Field>& fields() {
       ATTNLAB_FIELD("task.m", Int, task.m),
       ATTNLAB_FIELD("task.labels", String, task.labels),
       ATTNLAB_FIELD("task.train_size", Int, task.train_size),
+      ATTNLAB_FIELD("task.supervision", String, task.supervision),
+      ATTNLAB_FIELD("task.chains", Int, task.chains),
+      ATTNLAB_FIELD("task.chain_len", Int, task.chain_len),
+      ATTNLAB_FIELD("task.assignments", Int, task.assignments),
+      ATTNLAB_FIELD("task.variables", Int, task.variables),
+      ATTNLAB_FIELD("task.values", Int, task.values),
+      ATTNLAB_FIELD("task.shuffle", Bool, task.shuffle),
+      ATTNLAB_FIELD("task.distractors", Int, task.distractors),
+      ATTNLAB_FIELD("task.classes", Int, task.classes),
+      ATTNLAB_FIELD("task.relations", Int, task.relations),
+      ATTNLAB_FIELD("task.length", Int, task.length),
+      ATTNLAB_FIELD("task.mix", Bool, task.mix),
       ATTNLAB_FIELD("model.type", String, model.type),
       ATTNLAB_FIELD("model.n_layers", Int, model.n_layers),
       ATTNLAB_FIELD("model.d_model", Int, model.d_model),
@@ -241,6 +254,41 @@ std::string toml_value(const Field& f, TrainConfig& cfg) {
   return "";
 }
 
+// The chain tasks' own validators, at task.n and every evaluation length; each problem once, naming the keys.
+void task_spec_check(const TrainConfig& c, std::vector<std::string>& p) {
+  const bool chain = c.task.name == "retrieval" || c.task.name == "conditional" || c.task.name == "khop";
+  if (!chain) {
+    if (c.task.supervision != "final") p.push_back("key 'task.supervision' = \"" + c.task.supervision +
+                                                   "\" needs task.name = retrieval | conditional | khop");
+    if (c.task.mix) p.push_back("key 'task.mix' = true needs task.name = \"khop\"");
+    return;
+  }
+  if (c.task.mix && c.task.name != "khop") p.push_back("key 'task.mix' = true needs task.name = \"khop\"");
+  if (c.task.supervision == "curriculum" && c.task.name != "khop" && (c.model.causal || c.model.type != "transformer"))
+    p.push_back("task.supervision = \"curriculum\" scores every variable position with the value the whole "
+                "input determines, which a causal model cannot see: use \"curriculum_prefix\" for causal "
+                "transformers and RNNs");
+  if (c.task.supervision != "final" && c.model.type != "transformer" && c.model.readout != "per_position")
+    p.push_back("task.supervision = \"curriculum\" scores every position: it needs model.readout = "
+                "\"per_position\" for RNNs");
+  std::vector<int64_t> ns{c.task.n};
+  ns.insert(ns.end(), c.eval.lengths.begin(), c.eval.lengths.end());
+  std::set<std::string> seen;
+  for (int64_t n : ns) {
+    try {
+      task_spec_validate(c.task, n);
+    } catch (const Error& e) {
+      std::string what = e.message();
+      for (size_t at; (at = what.find(":\n  - ")) != std::string::npos || (at = what.find("\n  - ")) != std::string::npos;)
+        what.replace(at, what[at] == ':' ? 6 : 5, what[at] == ':' ? ": " : "; ");
+      if (seen.insert(what).second)
+        p.push_back("task " + c.task.name + " at n = " + std::to_string(n) + ": " + what +
+                    " (keys task.n, eval.lengths, task.chains, task.chain_len, task.assignments, task.variables, "
+                    "task.values, task.distractors, task.classes, task.relations, task.length, task.alphabet)");
+    }
+  }
+}
+
 constexpr const char* kHintKeys =
     "every key is listed in docs/training.md; a run directory's config.resolved.toml shows them all with values";
 
@@ -307,7 +355,10 @@ void train_config_validate(const TrainConfig& c, const std::string& origin) {
     for (const auto& a : allowed) list += (list.empty() ? "" : " | ") + a;
     p.push_back("key '" + key + "' is '" + v + "'; it must be one of " + list);
   };
-  one_of("task.name", c.task.name, {"index_lookup", "dyck", "equality", "disjointness"});
+  one_of("task.name", c.task.name,
+         {"index_lookup", "dyck", "equality", "disjointness", "retrieval", "conditional", "khop"});
+  one_of("task.supervision", c.task.supervision, {"final", "curriculum", "curriculum_prefix"});
+  task_spec_check(c, p);
   one_of("task.labels", c.task.labels, {"last", "prefix"});
   need(c.task.labels == "last" || c.task.name == "dyck", "key 'task.labels' = \"prefix\" needs task.name = \"dyck\"");
   need(c.task.n >= 1, "key 'task.n' must be >= 1");

@@ -11,13 +11,30 @@
 namespace attnlab {
 
 struct TaskConfig {
-  std::string name = "index_lookup";  // index_lookup | dyck | equality | disjointness
-  int64_t n = 8;                      // length parameter: N (index lookup, equality/disjointness) or Dyck length
+  std::string name = "index_lookup";  // index_lookup | dyck | equality | disjointness | retrieval | conditional | khop
+  int64_t n = 8;                      // length parameter: N (index lookup, equality/disjointness), Dyck length,
+                                      // D (retrieval, conditional: retrieval steps), k (khop: hops)
   int64_t alphabet = 4;               // index lookup: |Σ|
   int64_t k = 2;                      // dyck: bracket types
   int64_t m = 2;                      // dyck: maximal depth
   std::string labels = "last";        // last (one target per example) | prefix (dyck: membership of every prefix)
   int64_t train_size = 0;             // 0: fresh samples every step; > 0: a fixed training set of that size
+  // retrieval / conditional / khop (src/tasks/retrieval.h, khop.h; docs/retrieval.md)
+  std::string supervision = "final";  // final: the answer only (khop: the last position) | curriculum: every
+                                      // variable position with its value (bidirectional models; khop: every
+                                      // position whose k-hop exists) | curriculum_prefix: only where the prefix
+                                      // determines the value (causal models)
+  int64_t chains = 2;                 // retrieval: distractor chains
+  int64_t chain_len = 0;              // retrieval: distractor chain length; 0 = D
+  int64_t assignments = 0;            // retrieval: single distractor assignments "X = value"
+  int64_t variables = 26;             // retrieval: K variables; conditional: people
+  int64_t values = 10;                // retrieval: W values; conditional: places
+  bool shuffle = true;                // retrieval, conditional: shuffle the statement order
+  int64_t distractors = 2;            // conditional: distractor people (with their own residence)
+  int64_t classes = 2;                // conditional: classes (each with a rule), 2..6
+  int64_t relations = 2;              // conditional: relations, 2..6
+  int64_t length = 32;                // khop: string length L (T = L + 1); task.alphabet is |Σ|
+  bool mix = false;                   // khop: every training example draws its k from 1..n (evaluation: k = n)
 };
 
 struct ModelSection {

@@ -5,6 +5,8 @@
 
 #include "tasks/dyck.h"
 #include "tasks/index_lookup.h"
+#include "tasks/khop.h"
+#include "tasks/retrieval.h"
 #include "tasks/string_pair.h"
 #include "util/error.h"
 
@@ -20,34 +22,108 @@ uint64_t seed_mix(uint64_t a, uint64_t b) {
   return splitmix(a ^ splitmix(b));
 }
 
+namespace {
+
+// The chain tasks (retrieval, conditional, khop) at length parameter n (D, D, k).
+bool chain_task(const TaskConfig& t) { return t.name == "retrieval" || t.name == "conditional" || t.name == "khop"; }
+
+RetrievalSpec retrieval_spec(const TaskConfig& t, int64_t n) {
+  return {n, t.chains, t.chain_len, t.assignments, t.variables, t.values, t.shuffle};
+}
+ConditionalSpec conditional_spec(const TaskConfig& t, int64_t n) {
+  return {n, t.distractors, t.classes, t.relations, t.variables, t.values, t.shuffle};
+}
+KhopSpec khop_spec(const TaskConfig& t, int64_t n, int64_t max_k = 0) { return {n, t.length, t.alphabet, max_k, t.mix}; }
+
+// Per-position targets (-1 = not scored) of one example, from its tokens.
+// curriculum: every variable position (the whole input determines it: bidirectional models);
+// curriculum_prefix: only where the prefix determines it (causal models). khop: the same for both.
+std::vector<int64_t> chain_targets(const TaskConfig& t, int64_t n, const std::vector<int64_t>& tokens) {
+  const bool prefix = t.supervision == "curriculum_prefix";
+  if (t.name == "retrieval") return retrieval_targets(retrieval_spec(t, n), tokens, prefix);
+  if (t.name == "conditional") return conditional_targets(conditional_spec(t, n), tokens, prefix);
+  return khop_targets(khop_spec(t, n, n), tokens);
+}
+
+// final: the answer at the last position (last_only); curriculum: every position with a target.
+TrainBatch chain_batch(const TaskConfig& task, const TaskBatch& ex, const std::vector<int64_t>& index, int64_t n) {
+  const int64_t B = static_cast<int64_t>(index.size()), T = task_seq_len(task, n);
+  TrainBatch b;
+  b.n = n;
+  b.last_only = task.supervision == "final";
+  b.tokens = torch::empty({B, T}, torch::kInt64);
+  b.targets = torch::zeros({B, T}, torch::kInt64);
+  b.mask = torch::zeros({B, T}, torch::kFloat64);
+  auto tok = b.tokens.accessor<int64_t, 2>(), tgt = b.targets.accessor<int64_t, 2>();
+  auto msk = b.mask.accessor<double, 2>();
+  for (int64_t i = 0; i < B; ++i) {
+    const TaskExample& e = ex.examples.at(index[i]);
+    check(static_cast<int64_t>(e.tokens.size()) == T, "internal: task example has length " +
+          std::to_string(e.tokens.size()) + ", expected " + std::to_string(T), "report this as a bug");
+    for (int64_t t = 0; t < T; ++t) tok[i][t] = e.tokens[t];
+    if (b.last_only) {
+      check(e.target >= 0, "internal: a final-answer example without an answer", "report this as a bug");
+      tgt[i][T - 1] = e.target;
+      msk[i][T - 1] = 1.0;
+      continue;
+    }
+    std::vector<int64_t> y = chain_targets(task, n, e.tokens);
+    for (int64_t t = 0; t < T; ++t)
+      if (y[t] >= 0) tgt[i][t] = y[t], msk[i][t] = 1.0;
+  }
+  return b;
+}
+
+}  // namespace
+
+void task_spec_validate(const TaskConfig& task, int64_t n) {
+  if (task.name == "retrieval") retrieval_validate(retrieval_spec(task, n));
+  if (task.name == "conditional") conditional_validate(conditional_spec(task, n));
+  if (task.name == "khop") khop_validate(khop_spec(task, n));
+}
+
 std::vector<std::string> task_vocab(const TaskConfig& task, int64_t max_n) {
+  if (task.name == "retrieval") return retrieval_vocab(retrieval_spec(task, max_n));
+  if (task.name == "conditional") return conditional_vocab(conditional_spec(task, max_n));
+  if (task.name == "khop") return khop_vocab(khop_spec(task, max_n, max_n));
   if (task.name == "index_lookup") return index_lookup_vocab({max_n, task.alphabet});
   if (task.name == "dyck") return dyck_vocab({task.k, task.m});
   return string_pair_vocab();
 }
 
 std::vector<std::string> task_vocab_out(const TaskConfig& task) {
+  if (task.name == "retrieval") return retrieval_vocab_out(retrieval_spec(task, task.n));
+  if (task.name == "conditional") return conditional_vocab_out(conditional_spec(task, task.n));
+  if (task.name == "khop") return khop_vocab_out(khop_spec(task, task.n));
   if (task.name == "index_lookup") return index_lookup_vocab_out({task.n, task.alphabet});
   if (task.name == "dyck") return dyck_vocab_out();
   return string_pair_vocab_out();
 }
 
 int64_t task_seq_len(const TaskConfig& task, int64_t n) {
+  if (task.name == "retrieval") return retrieval_seq_len(retrieval_spec(task, n));
+  if (task.name == "conditional") return conditional_seq_len(conditional_spec(task, n));
+  if (task.name == "khop") return task.length + 1;
   if (task.name == "index_lookup") return n + 1;
   if (task.name == "dyck") return n;
   return 2 * n + 1;
 }
 
 TaskBatch task_examples(const TaskConfig& task, int64_t n, int64_t count, uint64_t seed) {
+  if (task.name == "retrieval") return retrieval_sample(retrieval_spec(task, n), count, seed);
+  if (task.name == "conditional") return conditional_sample(conditional_spec(task, n), count, seed);
+  if (task.name == "khop") return khop_sample(khop_spec(task, n), count, seed, task.supervision == "final");
   if (task.name == "index_lookup") return index_lookup_sample({n, task.alphabet}, count, seed);
   if (task.name == "dyck") return dyck_sample({task.k, task.m}, n, count, seed);
   if (task.name == "equality") return string_pair_sample(PairTask::Equality, n, count, seed);
   if (task.name == "disjointness") return string_pair_sample(PairTask::Disjointness, n, count, seed);
-  throw Error("unknown task '" + task.name + "'", "task.name is one of index_lookup | dyck | equality | disjointness");
+  throw Error("unknown task '" + task.name + "'",
+              "task.name is one of index_lookup | dyck | equality | disjointness | retrieval | conditional | khop");
 }
 
 TrainBatch batch_from_examples(const TaskConfig& task, const TaskBatch& ex, const std::vector<int64_t>& index,
                                int64_t n) {
+  if (chain_task(task)) return chain_batch(task, ex, index, n);
   const int64_t B = static_cast<int64_t>(index.size()), T = task_seq_len(task, n);
   TrainBatch b;
   b.n = n;

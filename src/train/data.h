@@ -2,7 +2,9 @@
 // targets and a mask, drawn either fresh every step or from a fixed training set reshuffled every epoch.
 // Everything random comes from one seeded TaskRng whose state, with the epoch position and permutation, is
 // the stream's checkpointable state: restoring it reproduces the same batches bit for bit.
-// Shapes: B = batch, T = sequence length (index lookup N+1, equality 2N+1, Dyck n).
+// Shapes: B = batch, T = sequence length (index lookup N+1, equality 2N+1, Dyck n, retrieval 2S+2 with S
+// statements, conditional 3S+2, khop L+1). Retrieval, conditional and khop batches carry per-position targets
+// (task.supervision = "curriculum") computed from the tokens by the task's own *_targets function.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,8 @@ struct TrainBatch {
   int64_t n = 0;           // task length parameter the batch was drawn at
 };
 
+// Error (the task generator's own, naming the spec field) when the task cannot be generated at length n.
+void task_spec_validate(const TaskConfig& task, int64_t n);
 // Input / output vocabularies that cover every length up to max_n (index lookup's query tokens grow with N).
 std::vector<std::string> task_vocab(const TaskConfig& task, int64_t max_n);
 std::vector<std::string> task_vocab_out(const TaskConfig& task);

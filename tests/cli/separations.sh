@@ -109,4 +109,27 @@ expect_fail scan-gamma "gamma = 1" "$BIN" construct scan equality --N 16..64 --g
 expect_fail scan-alpha "above 4096" "$BIN" construct scan index-lookup --N 16..64 --alphabet 5000 -o "$WORK/x"
 expect_fail scan-eq-big "at most 65536" "$BIN" construct scan equality --N 65536,131072 -o "$WORK/x"
 expect_fail scan-nn-m "margin" "$BIN" construct scan nearest-neighbour --N 4..16 --margin 0 -o "$WORK/x"
+# --- the log-depth retrieval construction (issue 9; src/constructions/retrieval.h) and k-hop ---
+expect_ok retrieval_d40 "$BIN" construct retrieval --D 40 --verify 16 -o "$WORK/ret" --view "$WORK/hops.html"
+expect_grep retrieval_layers "layers: 5 = 1 gather \+ 4 lookup; lower bound ceil\(log3\(2D\)\) = 4" "$WORK/out"
+expect_grep retrieval_f32 "verify f32 \(16 random instances\): 16/16 correct" "$WORK/out"
+expect_grep retrieval_f64 "verify f64 \(16 random instances\): 16/16 correct" "$WORK/out"
+expect_grep retrieval_roles "L4 H0 +hop-back 27" "$WORK/out"
+expect_grep retrieval_config "d_model" "$WORK/ret/config.json"
+expect_grep retrieval_verify_json "." "$WORK/ret/verify.json"
+expect_grep retrieval_view "<svg" "$WORK/hops.html"
+expect_ok retrieval_doubling "$BIN" construct retrieval --D 8 --scheme doubling --verify 8
+expect_grep retrieval_doubling_layers "layers: 5 = 1 gather \+ 4 lookup" "$WORK/out"
+expect_grep retrieval_doubling_roles "L4 H0 +hop-back 8" "$WORK/out"
+expect_fail retrieval_short "verification failed" "$BIN" construct retrieval --D 14 --lookup-layers 3 --verify 16
+expect_fail retrieval_d0 "depth D = 0" "$BIN" construct retrieval --D 0
+expect_fail retrieval_vars "variables K = 3" "$BIN" construct retrieval --D 5 --variables 3
+expect_fail retrieval_scheme "scheme 'quad'" "$BIN" construct retrieval --D 5 --scheme quad
+expect_fail retrieval_verify "--verify -1" "$BIN" construct retrieval --D 5 --verify -1
+expect_fail retrieval_lookups "lookup layers 30" "$BIN" construct retrieval --D 5 --lookup-layers 30
+expect_ok khop_k8 "$BIN" construct khop --k 8 --length 64 --verify 16
+expect_grep khop_layers "5 layers = 2 \+ ceil\(log2 k\)" "$WORK/out"
+expect_grep khop_correct "624/624 correct" "$WORK/out"
+expect_fail khop_k0 "hops k = 0" "$BIN" construct khop --k 0
+
 finish

@@ -14,6 +14,7 @@
 #include "train/data.h"
 #include "train/loss.h"
 #include "train/model_build.h"
+#include "util/error.h"
 #include "util/fs.h"
 
 namespace attnlab {
@@ -55,6 +56,51 @@ TEST(TrainData, DyckPrefixLabels) {
   EXPECT_TRUE(torch::equal(b.targets, torch::tensor({{0, 1, 0, 1}}, torch::kInt64)));
   EXPECT_EQ(b.mask.sum().item<double>(), 4.0);
   EXPECT_FALSE(b.last_only);
+}
+
+// Retrieval / khop batches: final = the answer at the last position; curriculum = the task's per-position
+// targets (worked examples of retrieval.h and khop.h, by hand) with the mask where a target exists.
+TEST(TrainData, RetrievalAndKhopSupervision) {
+  TaskConfig t;
+  t.name = "retrieval";
+  t.n = 3;
+  t.chains = 0;
+  TaskBatch ex;
+  ex.examples.push_back({{11, 10, 10, 9, 12, 11, 36, 12}, {}, 9});  // B=A, A=9, C=B. C? -> 9
+  auto fin = batch_from_examples(t, ex, {0}, 3);
+  EXPECT_TRUE(fin.last_only);
+  EXPECT_TRUE(torch::equal(fin.mask, torch::tensor({{0., 0., 0., 0., 0., 0., 0., 1.}}, torch::kFloat64)));
+  EXPECT_EQ(fin.targets[0][7].item<int64_t>(), 9);
+  t.supervision = "curriculum_prefix";
+  auto cur = batch_from_examples(t, ex, {0}, 3);
+  EXPECT_FALSE(cur.last_only);
+  EXPECT_TRUE(torch::equal(cur.mask, torch::tensor({{0., 0., 0., 0., 0., 1., 0., 1.}}, torch::kFloat64)));
+  EXPECT_EQ(cur.targets[0][5].item<int64_t>(), 9);
+  t.supervision = "curriculum";  // every variable position
+  auto every = batch_from_examples(t, ex, {0}, 3);
+  EXPECT_TRUE(torch::equal(every.mask, torch::tensor({{1., 1., 1., 0., 1., 1., 0., 1.}}, torch::kFloat64)));
+  EXPECT_TRUE(torch::equal(every.targets, torch::tensor({{9, 9, 9, 0, 9, 9, 0, 9}}, torch::kInt64)));
+  TaskConfig k;
+  k.name = "khop";
+  k.n = 2;
+  k.length = 7;
+  k.alphabet = 3;
+  k.supervision = "curriculum";
+  TaskBatch kx;
+  kx.examples.push_back({{4, 0, 1, 2, 0, 1, 0, 2}, {}, 1});  // k2 | a b c a b a c
+  auto kb = batch_from_examples(k, kx, {0}, 2);
+  EXPECT_TRUE(torch::equal(kb.mask, torch::tensor({{0., 0., 0., 0., 0., 0., 1., 1.}}, torch::kFloat64)));
+  EXPECT_EQ(kb.targets[0][6].item<int64_t>(), 2);
+  EXPECT_EQ(kb.targets[0][7].item<int64_t>(), 1);
+  EXPECT_EQ(task_seq_len(k, 16), 8);
+  EXPECT_EQ(task_vocab(k, 16).size(), 3u + 16u) << "symbols + k1..k16";
+  // config checks name the keys: 8 + 2*8 = 24 statements with 8 variables; curriculum on index lookup
+  EXPECT_THROW(train_config_parse("[task]\nname = \"retrieval\"\nn = 8\nvariables = 8\n", "r.toml"), Error);
+  EXPECT_THROW(train_config_parse("[task]\nsupervision = \"curriculum\"\n", "r.toml"), Error);
+  EXPECT_THROW(train_config_parse("[task]\nname = \"retrieval\"\nsupervision = \"all\"\n", "r.toml"), Error);
+  EXPECT_THROW(train_config_parse("[task]\nname = \"retrieval\"\nmix = true\n", "r.toml"), Error);
+  EXPECT_THROW(train_config_parse("[task]\nname = \"retrieval\"\nsupervision = \"curriculum\"\n[model]\n"
+                                  "causal = true\n", "r.toml"), Error);
 }
 
 TEST(TrainData, StreamStateRestoresTheSameBatches) {

@@ -1,5 +1,5 @@
 // The training loop end to end, in-process: a tiny index lookup learned to 100% on every possible input,
-// deterministically for a seed; an interrupted-and-resumed run ends with bit-identical weights, also when the
+// deterministically for a seed; D = 2 retrieval learned with an implicit curriculum by 3 layers; an interrupted-and-resumed run ends with bit-identical weights, also when the
 // newest checkpoint is corrupt (the previous good one is used and the lost steps are replayed).
 #include <gtest/gtest.h>
 
@@ -156,6 +156,71 @@ TEST(TrainLoop, RunDirectoryOfAnotherConfigIsRefused) {
     EXPECT_NE(e.message().find("different config"), std::string::npos) << e.message();
   }
   std::filesystem::remove_all(dir);
+}
+
+// Issue 9: a small implicit-curriculum run learns D = 2 retrieval (docs/retrieval.md, "Training experiments").
+// T = 10: 4 statements (the chain and one distractor chain of length 2, shuffled), "?" and the query. Three
+// layers, not two: in this token format one layer must first move each lhs onto its rhs before lookups can
+// follow the chain, so D = 2 takes 1 + ceil(log3(4)) = 3 (the explicit construction's count; measured: 2 layers
+// stay at 0.64 after 8000 steps, the level of guessing among the rhs values; final-answer-only supervision with
+// 3 layers also stays there).
+const char* kRetrievalCurriculum = R"(
+seed = 3
+[task]
+name = "retrieval"
+n = 2
+chains = 1
+variables = 8
+values = 4
+supervision = "curriculum"
+[model]
+n_layers = 3
+d_model = 32
+n_heads = 2
+init_std = 0.1
+[optim]
+lr = 0.003
+[schedule]
+warmup = 50
+[train]
+steps = 6000
+batch = 64
+log_every = 100
+eval_every = 6000
+checkpoint_every = 6000
+snapshot_every = 0
+[eval]
+size = 1000
+)";
+
+TEST(TrainLoop, RetrievalCurriculumLearnsD2Deterministically) {
+  OneThread one;
+  TrainConfig cfg = train_config_parse(kRetrievalCurriculum, "retrieval.toml");
+  std::string a = temp_dir("retr_a"), b = temp_dir("retr_b");
+  TrainOptions quiet;
+  quiet.quiet = true;
+  auto ra = train_run(cfg, a, quiet);
+  ASSERT_TRUE(ra.finished);
+  ASSERT_EQ(ra.final_eval.size(), 1u);
+  std::printf("retrieval D = 2, 3 layers, curriculum, 6000 steps: held-out answer accuracy %.4f (loss %.4g)\n",
+              ra.final_eval[0].exact, ra.final_eval[0].loss);
+  EXPECT_GE(ra.final_eval[0].exact, 0.99);  // 1000 held-out instances, scored at the query only
+  // the same seed gives the same trajectory: a second run's first 300 steps log the same losses, bit for bit
+  TrainOptions stop = quiet;
+  stop.stop_after = 300;
+  train_run(cfg, b, stop);
+  auto losses = [](const std::string& path) {
+    std::vector<std::string> out;
+    std::istringstream in(file_read_text(path));
+    for (std::string line; std::getline(in, line) && out.size() < 3;)
+      if (line.find("\"train\"") != std::string::npos) out.push_back(line.substr(0, line.find("\"steps_per_s\"")));
+    return out;
+  };
+  auto la = losses(a + "/metrics.jsonl"), lb = losses(b + "/metrics.jsonl");
+  EXPECT_EQ(la.size(), 3u);
+  EXPECT_EQ(la, lb);
+  std::filesystem::remove_all(a);
+  std::filesystem::remove_all(b);
 }
 
 }  // namespace

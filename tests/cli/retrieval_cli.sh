@@ -1,0 +1,75 @@
+# `attnlab retrieval prompts|score|sample` end to end: a prompt set exported and read back, gold answers score
+# 100%, shuffled and partial answers score lower with the missing ones listed, the same seed gives the same
+# file, instances print with their answers, and every bad argument or input file is one error with a HINT.
+source "$(dirname "$0")/lib.bash"
+
+P="$WORK/p.jsonl"
+expect_ok prompts "$BIN" retrieval prompts --D 1..3 --format F1..F5 --count 8 --seed 5 -o "$P"
+expect_grep prompts-msg "wrote 120 prompts \(D = 1..3, formats F1,F2,F3,F4,F5, 8 each, seed 5\)" "$WORK/out"
+expect_ok prompts-again "$BIN" retrieval prompts --D 1..3 --format F1..F5 --count 8 --seed 5 -o "$WORK/p2.jsonl"
+cmp -s "$P" "$WORK/p2.jsonl" && PASSES=$((PASSES + 1)) || { echo "FAIL [same-seed]: files differ"; FAILS=$((FAILS + 1)); }
+expect_ok prompts-seed "$BIN" retrieval prompts --D 1..3 --format F1..F5 --count 8 --seed 6 -o "$WORK/p3.jsonl"
+cmp -s "$P" "$WORK/p3.jsonl" && { echo "FAIL [other-seed]: same file"; FAILS=$((FAILS + 1)); } || PASSES=$((PASSES + 1))
+expect_ok prompts-list "$BIN" retrieval prompts --D 2,5 --format F1,f4 --count 3 -o "$WORK/p4.jsonl"
+expect_grep prompts-list-n "wrote 12 prompts" "$WORK/out"
+expect_grep f4-options '"format":"F4".*"gold":"[ABCD]","options":\[' "$WORK/p4.jsonl"
+
+# answers written by Python from the prompts file: gold (with noise the scorer normalises), shuffled, partial
+/usr/bin/python3 - "$P" "$WORK" <<'PY' && PASSES=$((PASSES + 1)) || { echo "FAIL [answers]"; FAILS=$((FAILS + 1)); }
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 120 and len({r["id"] for r in rows}) == 120
+assert {r["format"] for r in rows} == {"F1", "F2", "F3", "F4", "F5"} and {r["D"] for r in rows} == {1, 2, 3}
+with open(sys.argv[2] + "/gold.jsonl", "w") as f:
+    for r in rows: f.write(json.dumps({"id": r["id"], "answer": "  " + r["gold"].upper() + ". "}) + "\n")
+with open(sys.argv[2] + "/shuffled.jsonl", "w") as f:
+    for i, r in enumerate(rows):
+        if i % 4: f.write(json.dumps({"id": r["id"], "answer": rows[(i + 1) % len(rows)]["gold"]}) + "\n")
+PY
+expect_ok score-gold "$BIN" retrieval score "$P" "$WORK/gold.jsonl" --json "$WORK/s.json"
+expect_grep score-gold-all "^ all +1\.000 +1\.000 +1\.000 +1\.000 +1\.000 +1\.000" "$WORK/out"
+expect_grep score-gold-n "120/120 correct, 0 missing" "$WORK/out"
+expect_grep score-json '"accuracy": 1.0' "$WORK/s.json"
+expect_ok score-shuffled "$BIN" retrieval score "$P" "$WORK/shuffled.jsonl"
+expect_grep score-missing "30 missing answers" "$WORK/out"
+expect_grep score-missing-ids "^missing: F1-D1-0000 " "$WORK/out"
+/usr/bin/python3 -c "
+import re, sys
+m = re.search(r'(\d+)/120 correct', open('$WORK/out').read())
+sys.exit(0 if m and int(m.group(1)) < 60 else 1)" && PASSES=$((PASSES + 1)) || { echo "FAIL [shuffled-lower]"; FAILS=$((FAILS + 1)); }
+
+# sample: the token format with answers and curriculum targets, the LLM formulations, conditional, khop
+expect_ok sample "$BIN" retrieval sample --D 3 --count 2 --seed 1
+expect_grep sample-text "^#1  ([A-Z]=[A-Z0-9], )+[A-Z]=[A-Z0-9]\. [A-Z]\?   answer: [0-9]" "$WORK/out"
+expect_grep sample-curriculum "^  curriculum: [0-9]" "$WORK/out"
+expect_grep sample-prefix "^  prefix:     \. \. " "$WORK/out"
+expect_ok sample-f2 "$BIN" retrieval sample --D 2 --format F2 --count 1
+expect_grep sample-f2-text "is the same as" "$WORK/out"
+expect_ok sample-cond "$BIN" retrieval sample --task conditional --D 2 --count 1
+expect_grep sample-cond-text "Where does [A-Z] live\?   answer: p[0-9]" "$WORK/out"
+expect_ok sample-khop "$BIN" retrieval sample --task khop --k 2 --length 10 --count 1
+expect_grep sample-khop-text "^#0  k2 \| [a-d]( [a-d]){9}$" "$WORK/out"
+
+# every bad argument: one error with a HINT, non-zero exit
+expect_fail bad-depth "depth range '0..3'" "$BIN" retrieval prompts --D 0..3 -o "$WORK/x.jsonl"
+expect_fail bad-depth-word "'x' is not a positive integer" "$BIN" retrieval prompts --D x -o "$WORK/x.jsonl"
+expect_fail bad-format "unknown format 'F7'" "$BIN" retrieval prompts --format F1,F7 -o "$WORK/x.jsonl"
+expect_fail bad-count "prompt count 0" "$BIN" retrieval prompts --count 0 -o "$WORK/x.jsonl"
+expect_fail too-many-variables "variables K" "$BIN" retrieval sample --D 10 --chains 3 --variables 26
+expect_fail no-out "--out is required" "$BIN" retrieval prompts --D 2
+expect_fail no-sub "A subcommand is required" "$BIN" retrieval
+expect_fail bad-task "unknown task 'kohp'" "$BIN" retrieval sample --task kohp
+expect_fail bad-khop "hops k = 0" "$BIN" retrieval sample --task khop --k 0
+expect_fail bad-classes "classes = 9" "$BIN" retrieval sample --task conditional --classes 9
+expect_fail missing-prompts "no such file" "$BIN" retrieval score "$WORK/none.jsonl" "$WORK/gold.jsonl"
+printf '{"id":"F1-D1-0000","answer":"3"}\n{"id": nope}\n' > "$WORK/bad1.jsonl"
+expect_fail malformed "bad1.jsonl:2: malformed JSON" "$BIN" retrieval score "$P" "$WORK/bad1.jsonl"
+printf '{"id":"F1-D9-0000","answer":"3"}\n' > "$WORK/bad2.jsonl"
+expect_fail unknown-id "bad2.jsonl:1: unknown id 'F1-D9-0000'" "$BIN" retrieval score "$P" "$WORK/bad2.jsonl"
+printf '{"id":"F1-D1-0000"}\n' > "$WORK/bad3.jsonl"
+expect_fail no-answer "bad3.jsonl:1: missing field \"answer\"" "$BIN" retrieval score "$P" "$WORK/bad3.jsonl"
+printf '[1, 2]\n' > "$WORK/bad4.jsonl"
+expect_fail not-object "bad4.jsonl:1: a line is not a JSON object" "$BIN" retrieval score "$P" "$WORK/bad4.jsonl"
+expect_fail prompts-not-prompts "gold.jsonl:1: missing field \"format\"" "$BIN" retrieval score "$WORK/gold.jsonl" "$P"
+test ! -e "$WORK/x.jsonl" && PASSES=$((PASSES + 1)) || { echo "FAIL [no-partial-file]"; FAILS=$((FAILS + 1)); }
+finish

@@ -1,0 +1,308 @@
+// The log-depth retrieval and k-hop constructions (src/constructions/retrieval.h) and the head-role classifier
+// (head_roles.h). Oracles: the task generators' answers (tasks/retrieval.cpp, tasks/khop.cpp), layer
+// counts and hop distances derived by hand from b_l = (3^l + 1)/2 (tables below), and hand-made attention
+// patterns built from the generator's def_pos metadata. Error budget: every checked instance correct in f32 and
+// f64 with logit margin >= 0.9 (the header proves >= 0.99 in exact arithmetic).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "../model/model_test_util.h"
+#include "constructions/head_roles.h"
+#include "constructions/retrieval.h"
+#include "util/error.h"
+
+namespace attnlab {
+namespace {
+
+// These tests run many forward passes of small models; one intra-op thread avoids OpenMP spin-waits that make
+// them ~10x slower when the cores are shared (measured: 49 s -> 4 s for the D = 1..40 sweep under load).
+struct OneThread {
+  int saved = torch::get_num_threads();
+  OneThread() { torch::set_num_threads(1); }
+  ~OneThread() { torch::set_num_threads(saved); }
+};
+
+RetrievalSpec small_spec(int64_t D, int64_t distractor_len = 6) {
+  RetrievalSpec s;
+  s.depth = D;
+  s.distractor_chains = 1;
+  s.distractor_len = std::min<int64_t>(D, distractor_len);
+  s.distractor_assign = 2;
+  s.variables = D + s.distractor_len + 2 + 3;  // three variables never used
+  s.values = 10;
+  return s;
+}
+
+void expect_all_correct(const std::vector<VerifyResult>& runs, const std::string& what) {
+  ASSERT_EQ(runs.size(), 2u) << what;
+  for (const auto& r : runs) {
+    EXPECT_EQ(r.correct, r.checked) << what << " " << r.dtype;
+    EXPECT_GE(r.min_margin, 0.9) << what << " " << r.dtype;
+  }
+}
+
+TEST(RetrievalConstruction, LayerCountsMatchTheHandTable) {
+  OneThread one_thread;
+  // D: total layers tripling (1 + n, 3^n >= 2D + 1), Musat's bound ceil(log3(2D)), total layers doubling
+  struct Row { int64_t D, tripling, bound, doubling; };
+  const Row table[] = {{1, 2, 1, 2},   {2, 3, 2, 3},   {4, 3, 2, 4},   {5, 4, 3, 4},   {13, 4, 3, 5},
+                       {14, 5, 4, 5},  {40, 5, 4, 7},  {41, 6, 5, 7},  {121, 6, 5, 8}, {122, 7, 6, 8}};
+  for (const auto& r : table) {
+    EXPECT_EQ(1 + retrieval_lookup_layers(r.D, "tripling"), r.tripling) << "D = " << r.D;
+    EXPECT_EQ(retrieval_layer_lower_bound(r.D), r.bound) << "D = " << r.D;
+    EXPECT_EQ(1 + retrieval_lookup_layers(r.D, "doubling"), r.doubling) << "D = " << r.D;
+  }
+  for (int64_t D = 1; D <= 1000; ++D) {  // the lookup layers meet the bound: 2D is never a power of 3
+    const int64_t bound = static_cast<int64_t>(std::ceil(std::log(2.0 * D) / std::log(3.0)));
+    ASSERT_EQ(retrieval_layer_lower_bound(D), bound) << "D = " << D;
+    ASSERT_EQ(retrieval_lookup_layers(D, "tripling"), bound) << "D = " << D;
+  }
+  EXPECT_EQ(retrieval_capacity(4, "tripling"), 40);  // b_4 - 1 = 41 - 1
+  EXPECT_EQ(retrieval_capacity(3, "doubling"), 7);
+  RetrievalBuild b = retrieval_build({small_spec(40), "tripling", 0});
+  EXPECT_EQ(b.model->config().n_layers, 5);
+  EXPECT_EQ(b.model->config().n_heads, 2);
+  EXPECT_FALSE(b.model->config().causal);
+}
+
+TEST(RetrievalConstruction, CorrectForEveryDepthUpTo40ShuffledWithDistractors) {
+  OneThread one_thread;
+  for (int64_t D = 1; D <= 40; ++D) {
+    RetrievalSpec s = small_spec(D);
+    RetrievalBuild b = retrieval_build({s, "tripling", 0});
+    ASSERT_EQ(b.model->config().n_layers, 1 + retrieval_layer_lower_bound(D));
+    expect_all_correct(retrieval_verify(b, s, 8, 100 + D), "tripling D = " + std::to_string(D));
+  }
+  for (int64_t D : {1, 2, 3, 7, 8, 16, 31, 40}) {
+    RetrievalSpec s = small_spec(D);
+    expect_all_correct(retrieval_verify(retrieval_build({s, "doubling", 0}), s, 8, 7 + D),
+                       "doubling D = " + std::to_string(D));
+  }
+}
+
+TEST(RetrievalConstruction, CorrectWithLongDistractorChainsAndAfterSaveLoad) {
+  OneThread one_thread;
+  RetrievalSpec s;  // the CLI's default shape: two distractor chains of length D
+  s.depth = 40, s.distractor_chains = 2, s.variables = 120, s.values = 10;
+  RetrievalBuild b = retrieval_build({s, "tripling", 0});
+  expect_all_correct(retrieval_verify(b, s, 8, 5), "D = 40, 2 chains of 40");
+  // the same model answers shallower chains of the same vocabulary (T <= n_ctx)
+  RetrievalSpec shallow = s;
+  shallow.depth = 9, shallow.distractor_len = 9;
+  expect_all_correct(retrieval_verify(b, shallow, 8, 6), "D = 9 on the D = 40 model");
+  const std::string dir = test::temp_dir("retrieval_model");
+  model_save(dir, b.model);
+  RetrievalBuild loaded = b;
+  loaded.model = model_load(dir);
+  expect_all_correct(retrieval_verify(loaded, s, 8, 5), "after save/load");
+}
+
+// Largest logit at the query over `count` instances: ~1 when the value reached the query's VAL slot, ~0 when not
+// (only softmax leakage, e^{-β} or less, can carry a value there).
+double max_query_logit(const RetrievalBuild& b, const RetrievalSpec& s, int64_t count, uint64_t seed) {
+  TaskRng rng(seed);
+  std::vector<int64_t> flat;
+  for (int64_t i = 0; i < count; ++i) {
+    auto inst = retrieval_instance(s, rng);
+    flat.insert(flat.end(), inst.tokens.begin(), inst.tokens.end());
+  }
+  const int64_t T = retrieval_seq_len(s);
+  torch::NoGradGuard g;
+  auto logits = b.model->forward({torch::tensor(flat, torch::kInt64).view({count, T}), {}});
+  return logits.select(1, T - 1).max().item<double>();
+}
+
+TEST(RetrievalConstruction, OneLookupLayerFewerDoesNotReachBeyondCapacity) {
+  OneThread one_thread;
+  // 3 lookup layers resolve D <= 13 (b_3 = 14); D = 14 needs 4: the value never reaches the query's VAL slot.
+  RetrievalSpec s = small_spec(14);
+  RetrievalBuild b = retrieval_build({s, "tripling", 3});
+  EXPECT_EQ(b.capacity, 13);
+  EXPECT_LT(max_query_logit(b, s, 32, 3), 1e-3);
+  for (const auto& r : retrieval_verify(b, s, 32, 3)) EXPECT_LT(r.min_margin, 1e-3) << r.dtype;
+  RetrievalSpec at_capacity = s;
+  at_capacity.depth = 13;
+  expect_all_correct(retrieval_verify(b, at_capacity, 16, 4), "D = 13 with 3 lookup layers");
+  EXPECT_GT(max_query_logit(b, at_capacity, 16, 4), 0.99);
+  RetrievalSpec d8 = small_spec(8);  // doubling: 3 layers resolve D <= 7
+  EXPECT_LT(max_query_logit(retrieval_build({d8, "doubling", 3}), d8, 32, 3), 1e-3);
+  EXPECT_GT(max_query_logit(retrieval_build({d8, "doubling", 4}), d8, 32, 3), 0.99);
+}
+
+std::vector<std::string> role_names(const std::vector<HeadRole>& roles) {
+  std::vector<std::string> out;
+  for (const auto& r : roles) out.push_back("L" + std::to_string(r.layer) + "H" + std::to_string(r.head) + " " + r.role);
+  return out;
+}
+
+TEST(RetrievalHeadRoles, LabelsTheConstructionsOwnHeads) {
+  OneThread one_thread;
+  // lookup layer l: backward hop 3^(l-1), forward hop 3^(l-1); unused heads (zero weights) attend uniformly
+  RetrievalSpec s = small_spec(40);
+  HeadRoleOptions opt;
+  auto roles = head_roles_classify(retrieval_build({s, "tripling", 0}).model, s, opt);
+  const std::vector<std::string> want = {"L0H0 previous-token", "L0H1 uniform",      "L1H0 hop-back 1",
+                                         "L1H1 hop-forward 1",  "L2H0 hop-back 3",   "L2H1 hop-forward 3",
+                                         "L3H0 hop-back 9",     "L3H1 hop-forward 9", "L4H0 hop-back 27",
+                                         "L4H1 uniform"};
+  EXPECT_EQ(role_names(roles), want);
+  for (const auto& r : roles) EXPECT_GE(r.score, 0.99) << r.layer << " " << r.head << " " << r.role;
+  auto doubling = head_roles_classify(retrieval_build({s, "doubling", 0}).model, s, opt);
+  const std::vector<std::string> want2 = {"L0H0 previous-token", "L1H0 hop-back 1", "L2H0 hop-back 2",
+                                          "L3H0 hop-back 4",     "L4H0 hop-back 8", "L5H0 hop-back 16",
+                                          "L6H0 hop-back 32"};
+  EXPECT_EQ(role_names(doubling), want2);
+}
+
+TEST(RetrievalHeadRoles, ClassifiesHandMadePatternsFromTheMetadata) {
+  OneThread one_thread;
+  RetrievalSpec s = small_spec(6);
+  HeadRoleOptions opt;
+  opt.probes = 16;
+  auto probes = head_roles_probes(s, opt);
+  const int64_t B = 16, T = static_cast<int64_t>(probes[0].tokens.size());
+  // head 0: the variable's definition (def_pos, from the generator), head 1 uniform, head 2 the "?", head 3 self
+  auto pat = torch::full({B, 4, T, T}, 1.0 / static_cast<double>(T), torch::kFloat64);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t i = 0; i < T; ++i) {
+      for (int h : {0, 2, 3}) pat[b][h][i].zero_();
+      const int64_t def = probes[b].def_pos[i];
+      pat[b][0][i][def >= 0 ? def : i] = 1.0;
+      pat[b][2][i][T - 2] = 1.0;
+      pat[b][3][i][i] = 1.0;
+    }
+  auto roles = head_roles_from_patterns({pat}, probes, 0, false, opt);
+  EXPECT_EQ(role_names(roles), (std::vector<std::string>{"L0H0 definition", "L0H1 uniform", "L0H2 separator",
+                                                          "L0H3 self"}));
+  EXPECT_NEAR(roles[0].score, 1.0, 1e-12);
+  EXPECT_NEAR(roles[1].scores.at("uniform"), 1.0, 1e-12);
+  // half the weight on the definition, half on the "?": the best score, 0.5, is below a threshold of 0.6
+  auto mixed = (pat.slice(1, 0, 1) + pat.slice(1, 2, 3)) / 2;
+  opt.threshold = 0.6;
+  EXPECT_EQ(head_roles_from_patterns({mixed}, probes, 0, false, opt)[0].role, "other");
+  EXPECT_THROW(head_roles_from_patterns({pat.slice(2, 1)}, probes, 0, false, opt), Error);
+}
+
+TEST(RetrievalHeadRoles, EmergenceOrderIsTheFirstCrossingOfTheFinalRole) {
+  OneThread one_thread;
+  auto head = [](int l, int h, std::string role, std::map<std::string, double> scores) {
+    HeadRole r;
+    r.layer = l, r.head = h, r.role = std::move(role), r.scores = std::move(scores);
+    return r;
+  };
+  std::vector<std::pair<int64_t, std::vector<HeadRole>>> history = {
+      {0, {head(0, 0, "other", {{"definition", 0.1}}), head(0, 1, "other", {{"hop-back 1", 0.2}}),
+           head(1, 0, "other", {})}},
+      {100, {head(0, 0, "other", {{"definition", 0.3}}), head(0, 1, "hop-back 1", {{"hop-back 1", 0.7}}),
+             head(1, 0, "uniform", {})}},
+      {200, {head(0, 0, "definition", {{"definition", 0.8}}), head(0, 1, "hop-back 1", {{"hop-back 1", 0.9}}),
+             head(1, 0, "uniform", {})}}};
+  auto order = head_roles_emergence(history, 0.5);
+  ASSERT_EQ(order.size(), 3u);
+  EXPECT_EQ(order[0].layer * 10 + order[0].head, 1);
+  EXPECT_EQ(order[0].step, 100);
+  EXPECT_EQ(order[1].role, "definition");
+  EXPECT_EQ(order[1].step, 200);
+  EXPECT_EQ(order[2].step, -1);
+  EXPECT_THROW(head_roles_emergence({}, 0.5), Error);
+}
+
+TEST(RetrievalHeadRoles, HopTraceOfTheQueryFollowsTheTriplingRecurrence) {
+  OneThread one_thread;
+  // the query (element 41) reads element 41 - 3^(l-1) in lookup layer l: 40, 38, 32, 14
+  RetrievalSpec s = small_spec(40);
+  RetrievalBuild b = retrieval_build({s, "tripling", 0});
+  HeadRoleOptions opt;
+  auto inst = head_roles_probes(s, opt)[0];
+  HopTrace tr = hop_trace(b.model, s, inst);
+  std::map<int64_t, int64_t> elem_pos;  // main-chain element -> rhs position
+  for (int64_t p = 1; p < static_cast<int64_t>(inst.tokens.size()) - 2; p += 2)
+    if (inst.chain_of[p] == 0) elem_pos[inst.depth_of[p]] = p;
+  const int64_t T = static_cast<int64_t>(inst.tokens.size());
+  std::map<int, int64_t> query_reads;
+  for (const auto& r : tr.reads)
+    if (r.reader == T - 1 && r.head == 0) {
+      query_reads[r.layer] = r.source;
+      EXPECT_GT(r.weight, 0.99) << "layer " << r.layer;
+    }
+  EXPECT_EQ(query_reads[0], T - 2);
+  EXPECT_EQ(query_reads[1], elem_pos[40]);
+  EXPECT_EQ(query_reads[2], elem_pos[38]);
+  EXPECT_EQ(query_reads[3], elem_pos[32]);
+  EXPECT_EQ(query_reads[4], elem_pos[14]);
+  const std::string path = test::temp_dir("retrieval_view") + "/hops.html";
+  hop_view_write(path, tr, head_roles_classify(b.model, s, opt), "hops");
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string html = ss.str();
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("query e41"), std::string::npos);
+  EXPECT_NE(html.find("hop-back 27"), std::string::npos);
+  EXPECT_NE(html.find("default-src 'none'"), std::string::npos);
+  size_t urls = 0;  // no URL but the SVG namespace
+  for (size_t at = html.find("://"); at != std::string::npos; at = html.find("://", at + 1)) ++urls;
+  EXPECT_EQ(urls, 1u);
+  EXPECT_NE(html.find("http://www.w3.org/2000/svg"), std::string::npos);
+}
+
+TEST(RetrievalKhop, LayersAreTwoPlusCeilLog2KAndEveryDefinedPositionIsRight) {
+  OneThread one_thread;
+  const std::pair<int64_t, int> table[] = {{1, 2}, {2, 3}, {3, 4}, {4, 4}, {5, 5}, {8, 5}, {9, 6}, {16, 6}, {17, 7}};
+  for (const auto& [k, layers] : table) EXPECT_EQ(khop_construction_layers(k), layers) << "k = " << k;
+  for (int64_t k = 1; k <= 16; ++k) {
+    KhopSpec s;
+    s.k = k, s.length = 48, s.alphabet = 4;
+    KhopBuild b = khop_build(s);
+    ASSERT_EQ(b.model->config().n_layers, khop_construction_layers(k));
+    auto runs = khop_verify(b, s, 8, 40 + k);  // targets: tasks/khop.cpp's last-occurrence table
+    expect_all_correct(runs, "k-hop k = " + std::to_string(k));
+    EXPECT_GE(runs[0].checked, 8) << "k = " << k;
+  }
+}
+
+TEST(RetrievalConstruction, BadSpecsAreErrorsWithHints) {
+  OneThread one_thread;
+  auto expect_error = [](auto&& f, const std::string& needle) {
+    try {
+      f();
+      ADD_FAILURE() << "no error for " << needle;
+    } catch (const Error& e) {
+      EXPECT_NE(e.message().find(needle), std::string::npos) << e.message();
+      EXPECT_FALSE(e.hint().empty()) << needle;
+    }
+  };
+  RetrievalSpec s = small_spec(4);
+  expect_error([&] { retrieval_build({s, "quadrupling", 0}); }, "scheme 'quadrupling'");
+  expect_error([&] { retrieval_build({s, "tripling", -1}); }, "lookup layers -1");
+  RetrievalSpec zero = s;
+  zero.depth = 0;
+  expect_error([&] { retrieval_build({zero, "tripling", 0}); }, "depth D = 0");
+  RetrievalSpec few = s;
+  few.variables = 3;
+  expect_error([&] { retrieval_build({few, "tripling", 0}); }, "variables K = 3");
+  RetrievalBuild b = retrieval_build({s, "tripling", 0});
+  expect_error([&] { retrieval_verify(b, s, 0, 1); }, "0 instances");
+  RetrievalSpec other = s;
+  other.values = 12;
+  expect_error([&] { retrieval_verify(b, other, 4, 1); }, "do not fit the model");
+  expect_error([&] { retrieval_lookup_layers(0, "tripling"); }, "depth 0");
+  HeadRoleOptions opt;
+  opt.probes = 0;
+  expect_error([&] { head_roles_classify(b.model, s, opt); }, "0 probes");
+  KhopSpec kh;
+  kh.k = 3, kh.length = 16, kh.mix = true;
+  expect_error([&] { khop_build(kh); }, "spec.mix is on");
+  kh.mix = false;
+  KhopBuild kb = khop_build(kh);
+  KhopSpec k4 = kh;
+  k4.k = 4;
+  expect_error([&] { khop_verify(kb, k4, 4, 1); }, "do not fit the model");
+  expect_error([&] { khop_construction_layers(0); }, "k = 0");
+}
+
+}  // namespace
+}  // namespace attnlab
