@@ -65,7 +65,8 @@ void size_print(const RealCompiled& c, const AttentionShape& s) {
   const ModelConfig& m = c.config;
   std::printf("U (compiled, %s): %d layers, heads per layer %s (%lld gathers + %lld softmax), d_model %d, "
               "d_head %d, d_mlp %d (units per layer %s), %lld parameters; the simulated layer has %lld\n",
-              m.act_fn == MlpKind::Relu ? "ReLU" : "bilinear", m.n_layers, list_text(c.heads_per_layer).c_str(), static_cast<long long>(c.gathers),
+              m.act_fn == MlpKind::Relu ? "ReLU" : "bilinear", m.n_layers, list_text(c.heads_per_layer).c_str(),
+              static_cast<long long>(c.gathers),
               static_cast<long long>(c.soft_heads), m.d_model, m.d_head, m.d_mlp,
               list_text(c.units_per_layer).c_str(), static_cast<long long>(c.parameters),
               static_cast<long long>(attention_param_count(s)));
@@ -129,7 +130,9 @@ std::pair<AttentionWeights, std::vector<double>> grid_combination(const Attentio
     index /= static_cast<int64_t>(g.size());
   }
   AttentionWeights W;
-  auto take = [&](int64_t off, int64_t size) { return std::vector<double>(flat.begin() + off, flat.begin() + off + size); };
+  auto take = [&](int64_t off, int64_t size) {
+    return std::vector<double>(flat.begin() + off, flat.begin() + off + size);
+  };
   W.W_Q = take(0, w);
   W.W_K = take(w, w);
   W.W_V = take(2 * w, w);
@@ -139,7 +142,8 @@ std::pair<AttentionWeights, std::vector<double>> grid_combination(const Attentio
 
 void simulate(const SimArgs& a) {
   attention_shape_validate(a.s);
-  check(a.trials >= 0, "--trials must be >= 1 (got " + std::to_string(a.trials) + ")", "e.g. --trials 10 (0 = the mode's default)");
+  check(a.trials >= 0, "--trials must be >= 1 (got " + std::to_string(a.trials) + ")",
+        "e.g. --trials 10 (0 = the mode's default)");
   check(a.mode == "rasp" || a.mode == "bilinear" || a.mode == "grid",
         "--mode must be rasp, bilinear or grid (got '" + a.mode + "')",
         "rasp: U run by the interpreter; bilinear: U compiled with bilinear feed-forward layers; grid: U compiled "
@@ -175,10 +179,10 @@ void simulate(const SimArgs& a) {
   for (int64_t start = 0; start < plan.count; start += kBatch) {
     std::vector<std::vector<double>> inputs, want;
     for (int64_t t = start; t < std::min(plan.count, start + kBatch); ++t) {
+      const std::vector<double> draw_grid = grid_mode ? grid : std::vector<double>{};
       auto [w, X] = plan.exhaustive ? grid_combination(a.s, grid, t)
-                                    : std::pair{attention_random_layer(a.s, rng, grid_mode ? grid : std::vector<double>{}),
-                                                std::vector<double>{}};
-      if (!plan.exhaustive) X = attention_random_input(a.s, rng, grid_mode ? grid : std::vector<double>{});
+                                    : std::pair{attention_random_layer(a.s, rng, draw_grid), std::vector<double>{}};
+      if (!plan.exhaustive) X = attention_random_input(a.s, rng, draw_grid);
       inputs.push_back(universal_input(a.s, w, X));
       want.push_back(attention_direct(a.s, w, X));
     }

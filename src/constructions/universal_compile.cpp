@@ -2,7 +2,8 @@
 // softmax heads, bilinear units, each placed at the first sub-layer after its operands are ready) -> layout
 // (one residual dimension per positional feature, head output and unit output) -> assembly.
 // Sub-layer s: attention of layer s/2 when s is even, its feed-forward layer when s is odd; a value written by
-// sub-layer s is readable from s + 1 on; the embedding writes at time 0.
+// sub-layer s is readable from s + 1 on; the embedding writes at time 0. Longer than 400 lines because the
+// stages share one RealCompiler state; the ReLU-mode units (value sets, interpolants) are its biggest section.
 #include "constructions/universal_compile.h"
 
 #include <algorithm>
@@ -433,7 +434,8 @@ RealCompiled real_assemble(const RealCompiler& rc, const Node* target) {
   for (const ReluUnit& u : rc.relus) layer_relus[u.sub / 2].push_back(&u);
   for (int l = 0; l < n_layers; ++l) {
     H = std::max<int64_t>(H, static_cast<int64_t>(layer_heads[l].size()));
-    M = std::max<int64_t>({M, static_cast<int64_t>(layer_units[l].size()), static_cast<int64_t>(layer_relus[l].size())});
+    M = std::max<int64_t>(
+        {M, static_cast<int64_t>(layer_units[l].size()), static_cast<int64_t>(layer_relus[l].size())});
   }
   ModelConfig c;
   c.n_layers = n_layers;
@@ -478,7 +480,8 @@ RealCompiled real_assemble(const RealCompiler& rc, const Node* target) {
   };
   auto W_pos = P["pos_embed.W_pos"].accessor<double, 2>();
   for (size_t d = 0; d < rc.pos_values.size(); ++d)
-    for (size_t p = 0; p < rc.pos_values[d].size(); ++p) W_pos[static_cast<int64_t>(p)][static_cast<int64_t>(d)] = rc.pos_values[d][p];
+    for (size_t p = 0; p < rc.pos_values[d].size(); ++p)
+      W_pos[static_cast<int64_t>(p)][static_cast<int64_t>(d)] = rc.pos_values[d][p];
   P["embed.W_in_num"].accessor<double, 2>()[0][rc.tok] = 1.0;
   for (int l = 0; l < n_layers; ++l) {
     std::string b = "blocks." + std::to_string(l) + ".";
@@ -557,9 +560,11 @@ RealCompiled compile_real(const Node* target, const RealCompileOptions& opt) {
   }
   if (rc.is_pos[target]) rc.problems.push_back(target->label() + ": the output does not depend on the input");
   if (!rc.problems.empty()) {
-    std::string msg = "the real-valued compiler cannot compile " + std::to_string(rc.problems.size()) + " construct(s):";
+    std::string msg =
+        "the real-valued compiler cannot compile " + std::to_string(rc.problems.size()) + " construct(s):";
     for (const std::string& p : rc.problems) msg += "\n  " + p;
-    throw Error(msg, "real mode supports sums, products, positional gathers and softmax_select (see universal_compile.h)");
+    throw Error(msg,
+                "real mode supports sums, products, positional gathers and softmax_select (see universal_compile.h)");
   }
   return real_assemble(rc, target);
 }
