@@ -218,6 +218,14 @@ SOp softmax_rows(rasp::Builder& b, SOp x, int64_t r, int64_t c) {
   return b.if_else(row >= int64_t{0}, e / total, b.constant(0.0));
 }
 
+SOp scale(rasp::Builder& b, SOp x, double s) { return x * s; }
+
+SOp relu(rasp::Builder& b, SOp x) { return b.if_else(x > int64_t{0}, x, b.constant(0.0)); }
+
+SOp exp_map(rasp::Builder& b, SOp x, int64_t rows, int64_t cols) {
+  return b.if_else(b.indices() < rows * cols, b.map(x, "exp(x)"), b.constant(0.0));
+}
+
 }  // namespace matrix
 
 rasp::SOp universal_build(rasp::Builder& b, const AttentionShape& s) {

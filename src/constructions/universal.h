@@ -72,6 +72,9 @@ rasp::SOp transpose(rasp::Builder& b, rasp::SOp vals, int64_t off, int64_t strid
 rasp::SOp matmul(rasp::Builder& b, rasp::SOp a, int64_t a_off, int64_t a_stride, rasp::SOp bm, int64_t b_off,
                  int64_t b_stride, int64_t r, int64_t m, int64_t c);
 rasp::SOp softmax_rows(rasp::Builder& b, rasp::SOp x, int64_t r, int64_t c);
+rasp::SOp scale(rasp::Builder& b, rasp::SOp x, double s);
+rasp::SOp relu(rasp::Builder& b, rasp::SOp x);
+rasp::SOp exp_map(rasp::Builder& b, rasp::SOp x, int64_t rows, int64_t cols);
 }  // namespace matrix
 
 // Runs U (as a graph node of an interpreter) on an input sequence; returns the first n*out_width positions.

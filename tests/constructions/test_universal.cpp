@@ -122,6 +122,29 @@ TEST(Universal, BuildersAndRaspTextComputeTheSameBits) {
   EXPECT_EQ(from_text, from_builders);
 }
 
+// The elementwise maps: .rasp text and C++ builders agree, and match std::exp / max(x, 0) / 2.5 x.
+TEST(Universal, ElementwiseMapsTextAndBuilders) {
+  std::vector<double> in = {-1.5, 0.0, 2.25, -0.5, 3.0, 1.0};
+  std::vector<double> e = run_matrix_expr("exp_map(tokens_float, 2, 2)", in);
+  std::vector<double> r = run_matrix_expr("relu(tokens_float)", in);
+  std::vector<double> sc = run_matrix_expr("scale(tokens_float, 2.5)", in);
+  for (size_t p = 0; p < in.size(); ++p) {
+    EXPECT_EQ(e[p], p < 4 ? std::exp(in[p]) : 0.0) << p;
+    EXPECT_EQ(r[p], std::max(in[p], 0.0)) << p;
+    EXPECT_EQ(sc[p], 2.5 * in[p]) << p;
+  }
+  rasp::Builder b;
+  rasp::SOp x = b.tokens(rasp::TokenType::Float);
+  std::vector<rasp::Atom> atoms(in.begin(), in.end());
+  rasp::SOp be = matrix::exp_map(b, x, 2, 2), br = matrix::relu(b, x), bs = matrix::scale(b, x, 2.5);
+  rasp::Evaluation ev = rasp::evaluate({be.node, br.node, bs.node}, atoms);
+  for (size_t p = 0; p < in.size(); ++p) {
+    EXPECT_EQ(rasp::atom_to_double(ev.at(be.node)[p]), e[p]);
+    EXPECT_EQ(rasp::atom_to_double(ev.at(br.node)[p]), r[p]);
+    EXPECT_EQ(rasp::atom_to_double(ev.at(bs.node)[p]), sc[p]);
+  }
+}
+
 TEST(Universal, BadShapesAreErrors) {
   EXPECT_THROW(attention_shape_validate({0, 4, 4, 1}), Error);
   EXPECT_THROW(attention_shape_validate({4, -1, 4, 1}), Error);
