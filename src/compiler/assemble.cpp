@@ -2,8 +2,10 @@
 // model directory is written with its report. Conventions (docs/compiler.md "Assembly"):
 //   token t -> W_E row t+1 (row 0 = BOS: only the bos dimension); position p -> W_pos row p (row 0 = zeros);
 //   query features are scaled by λ (attn_scale = 1); key / value features at the BOS key are fixed through
-//   the bos dimension's row; MLP unit 0 is the shared "one" unit; b_out = 0, so MLPs write 0 at BOS.
+//   the bos dimension's row; MLP unit 0 is the shared "one" unit; b_out = 0, so MLPs write 0 at BOS (the
+//   erasure units of a reused subspace come last in their layer and are not gated: they zero it everywhere).
 #include <cmath>
+#include <filesystem>
 #include <set>
 
 #include "compiler/compile.h"
@@ -125,6 +127,20 @@ SequenceModel compiled_model(const Plan& p, AttentionKind attention, torch::Dtyp
         }
       }
     }
+    // erasures (layout.h): relu(x) - relu(-x) or relu(x) per dimension, written back as -x; not gated at BOS
+    for (const Erasure& e : p.erasures) {
+      if (e.stage != 2 * layer + 2) continue;
+      const Source& s = p.sources[static_cast<size_t>(e.source)];
+      for (int c = 0; c < s.width(); ++c) {
+        const int64_t d = s.offset + c;
+        for (int sign : {1, -1}) {
+          if (sign < 0 && e.nonneg) break;
+          W_in[d][unit] = sign;
+          W_out[unit][d] = -sign;
+          ++unit;
+        }
+      }
+    }
   }
   // unembedding
   auto W_U = A2("unembed.W_U");
@@ -157,8 +173,18 @@ void compiled_write(const Plan& p, const std::string& dir, const std::string& pr
                     const nlohmann::json& provenance) {
   dir_create(dir);
   model_save(dir, compiled_model(p, AttentionKind::Softmax, torch::kFloat64, provenance));
+  // DIR/hard: the same weights with hard attention — its own config.json, and the weights file hard-linked
+  // (copied where the file system cannot link): writing them twice was most of the compile time of big models
   dir_create(dir + "/hard");
-  model_save(dir + "/hard", compiled_model(p, AttentionKind::Hard, torch::kFloat64, provenance));
+  const std::filesystem::path weights = std::filesystem::path(dir) / "model.safetensors";
+  const std::filesystem::path hard_weights = std::filesystem::path(dir) / "hard" / "model.safetensors";
+  std::error_code ec;
+  std::filesystem::remove(hard_weights, ec);
+  ec.clear();
+  std::filesystem::create_hard_link(weights, hard_weights, ec);
+  if (ec) std::filesystem::copy_file(weights, hard_weights, std::filesystem::copy_options::overwrite_existing);
+  file_write_atomic(dir + "/hard/config.json",
+                    config_to_json(config_make(p, AttentionKind::Hard, provenance)).dump(2) + "\n");
   file_write_atomic(dir + "/program.rasp", program_text);
   file_write_atomic(dir + "/compile.json", compile_summary(p).dump(2) + "\n");
 }

@@ -349,6 +349,25 @@ std::set<int> BlockBuilder::collect_inputs(const Node* n) {
     materialised_[n] = l.id;
     return {l.id};
   }
+  if (n->kind == NodeKind::Map && frontier(n).size() == 1) {
+    // a map of one categorical leaf with fewer values than the leaf (detect_pattern's shift == "a": a bool of an
+    // 11-valued aggregate) is read through its own free categorical view: a smaller table for every user
+    Leaf* single = p.leaves[static_cast<size_t>(*frontier(n).begin())].get();
+    if (single->kind != LeafKind::Indices && single->kind != LeafKind::Positional && !single->ind.empty() &&
+        p.values.at(n).all.size() < single->values.all.size()) {
+      const CatView& cv = cat_view(n);
+      Leaf& l = p.leaf_add(LeafKind::Mlp, n, node_name(n));  // a pseudo-leaf: no block, read through cv
+      for (size_t i = 0; i < cv.values.size(); ++i) l.ind[cv.values[i]] = cv.ind[i];
+      const ValueSet& vs = p.values.at(n);  // only values the view has an indicator for (the leaf's images)
+      auto has = [&](const Atom& a) { return l.ind.count(a) > 0; };
+      l.values.per_len.resize(vs.per_len.size());
+      for (size_t len = 0; len < vs.per_len.size(); ++len)
+        std::copy_if(vs.per_len[len].begin(), vs.per_len[len].end(), std::back_inserter(l.values.per_len[len]), has);
+      std::copy_if(vs.all.begin(), vs.all.end(), std::back_inserter(l.values.all), has);
+      materialised_[n] = l.id;
+      return {l.id};
+    }
+  }
   if (n->kind != NodeKind::Map) return frontier(n);
   std::set<int> out;
   for (const Node* a : n->args) {
@@ -361,8 +380,24 @@ std::set<int> BlockBuilder::collect_inputs(const Node* n) {
 
 std::set<int> BlockBuilder::mlp_inputs(const Node* n) {
   constexpr size_t kSplitTuples = 200000;
+  constexpr size_t kDecodeTuples = 50000;
   std::set<int> fr = collect_inputs(n);
-  if (n->kind != NodeKind::Map || fr.size() <= 1 || tuple_count(fr) <= kSplitTuples) return fr;
+  if (n->kind != NodeKind::Map || fr.size() <= 1) return fr;
+  const size_t tuples = tuple_count(fr);
+  if (tuples > kDecodeTuples && all_numbers(p.values.at(n).all) && p.values.at(n).all.size() * 16 < tuples) {
+    // an affine map of attention outputs (Dyck's depth = width(opens) - width(closes)): decode each output to
+    // its number first (1-D MLPs, one more sub-layer) and tabulate along n's own values, instead of a table
+    // over every reachable tuple of the outputs (~N³/3 tuples for two widths)
+    if (std::optional<Affine> a = affine_try(n)) {
+      Leaf& l = p.leaf_add(LeafKind::Mlp, n, node_name(n));  // a pseudo-leaf read through the affine view
+      l.values = p.values.at(n);
+      l.num = *a;
+      num_memo_.emplace(n, *a);
+      materialised_[n] = l.id;
+      return {l.id};
+    }
+  }
+  if (tuples <= kSplitTuples) return fr;
   // too many combinations: compute each operand that has fewer values than its inputs' combinations first
   std::set<int> out;
   for (const Node* a : n->args) {

@@ -25,6 +25,16 @@ struct CatView {
   std::vector<Affine> ind;    // [K] indicator of values[i]
 };
 
+// What a head's output is used for: how equal its selected keys' weights must be (scores.cpp).
+enum class HeadUse { Count, Mean, Copy };  // selector_width / length, numerical mean, categorical copy
+
+// A selector pair compiled as a numerical score function (scores.cpp).
+struct ScorePair {
+  std::vector<Affine> q, k;   // [F] query / key features (every key feature is 0 at the BOS key)
+  double bos_query_max = 0;   // the largest score this pair gives any key at the BOS query
+  std::string how;            // "score ==", "score < (threshold)", ... for reports
+};
+
 class BlockBuilder {
  public:
   explicit BlockBuilder(Plan& plan);
@@ -63,7 +73,12 @@ class BlockBuilder {
   int aggregate_build(const Node* n);
   void width_build(const Node* n);
   int length_build();
-  Head head_make(const Monomial& m, double bos_level, const std::string& what);
+  Head head_make(const Monomial& m, double bos_level, HeadUse use, const std::string& what);
+  // scores.cpp: the pair as a numerical score, or nullopt (then head_make uses the table over views).
+  std::optional<ScorePair> score_pair(const Pair& pair, HeadUse use, size_t pairs_in_monomial);
+  bool score_pair_total(const Pair& pair);            // some key is selected for every query, at every length
+  std::optional<Affine> square_view(const Node* n);    // n² as a free functional (no MLP), or nullopt
+  std::map<const Node*, std::optional<Affine>> square_memo_;
   using Fn = std::function<Atom(const std::map<int, Atom>&)>;
   int mlp_build(const std::string& name, const Node* n, const std::set<int>& leaves, const Fn& f, bool categorical);
   int positional_build(const Node* n, bool categorical);

@@ -1,6 +1,7 @@
 // Attention blocks: aggregate, selector_width and length heads (see docs/compiler.md "Attention").
 // Scores (before the sharpness λ): Σ over the monomial's pairs of T[k][q] ∈ {0, -1}, so a key scores 0 when the
-// conjunction selects it and <= -1 otherwise. Two extra features place the BOS key (position 0):
+// conjunction selects it and <= -1 otherwise (a pair on numerical s-ops may instead be a score function of
+// the numbers, see scores.cpp). Two extra features place the BOS key (position 0):
 //   level:  query 1 · key [BOS]·θ  -> every query scores the BOS key at θ (-1/2 aggregate, 0 width/length);
 //   self:   query G·[BOS] · key [BOS] -> the BOS query attends only to the BOS key (G > pairs + |θ| + 1).
 // aggregate: BOS carries value 0, so when nothing is selected the output is 0 = "the default" (categorical:
@@ -22,11 +23,22 @@ namespace {
 std::string node_name(const Node* n) { return n->name.empty() ? n->label() : n->name; }
 }  // namespace
 
-Head BlockBuilder::head_make(const Monomial& m, double bos_level, const std::string& what) {
+Head BlockBuilder::head_make(const Monomial& m, double bos_level, HeadUse use, const std::string& what) {
   Head h;
   h.what = what;
   h.selector = monomial_str(m);
+  double bos_query_max = 0;  // what numerical score pairs can give a key at the BOS query
   for (const Pair& pair : m.pairs) {
+    if (auto sp = score_pair(pair, use, m.pairs.size())) {
+      for (size_t f = 0; f < sp->q.size(); ++f) {
+        h.q.push_back(sp->q[f]);
+        h.k.push_back(sp->k[f]);
+        h.k_bos.push_back(0.0);
+      }
+      bos_query_max += sp->bos_query_max;
+      h.selector += " [" + pair.keys->label() + " vs " + pair.queries->label() + ": " + sp->how + "]";
+      continue;
+    }
     const CatView kv = cat_view(pair.keys);
     const CatView qv = cat_view(pair.queries);
     const auto& K = p.values.at(pair.keys).all;
@@ -71,7 +83,7 @@ Head BlockBuilder::head_make(const Monomial& m, double bos_level, const std::str
     h.k.push_back(Affine{});
     h.k_bos.push_back(bos_level);
   }
-  double G = static_cast<double>(m.pairs.size()) + std::fabs(bos_level) + 2.0;
+  double G = static_cast<double>(m.pairs.size()) + std::fabs(bos_level) + 2.0 + bos_query_max;
   Affine self;
   self.add(Affine::unit(bos_, 0), G);
   h.q.push_back(self);
@@ -113,7 +125,7 @@ int BlockBuilder::aggregate_build(const Node* n) {
     if (has_default) bos[1] = 1.0;
     const Affine value = num_view(vals);
     for (size_t m = 0; m < poly.size(); ++m) {
-      Head h = head_make(poly[m], -0.5, "aggregate " + name + " (mean)");
+      Head h = head_make(poly[m], -0.5, HeadUse::Mean, "aggregate " + name + " (mean)");
       h.v = {value};
       h.v_bos = {0.0};
       h.out = {{0, 1.0}};
@@ -137,7 +149,7 @@ int BlockBuilder::aggregate_build(const Node* n) {
     for (const Atom& v : explicit_values) labels.push_back(rasp::atom_str(v));
     bos.assign(labels.size(), 0.0);
     for (size_t m = 0; m < poly.size(); ++m) {
-      Head h = head_make(poly[m], -0.5, "aggregate " + name);
+      Head h = head_make(poly[m], -0.5, HeadUse::Copy, "aggregate " + name);
       for (size_t e = 0; e < explicit_values.size(); ++e) {
         for (size_t k = 0; k < vv.values.size(); ++k) {
           if (!rasp::atom_equal(vv.values[k], explicit_values[e])) continue;
@@ -190,7 +202,7 @@ void BlockBuilder::width_build(const Node* n) {
   HeadGroup g;
   std::vector<std::string> labels;
   for (size_t m = 0; m < poly.size(); ++m) {
-    g.heads.push_back(head_make(poly[m], 0.0, "selector_width " + name + (poly.size() > 1 ? " #" + std::to_string(m) : "")));
+    g.heads.push_back(head_make(poly[m], 0.0, HeadUse::Count, "selector_width " + name + (poly.size() > 1 ? " #" + std::to_string(m) : "")));
     Head& h = g.heads.back();
     h.v = {Affine{}};
     h.v_bos = {1.0};
@@ -215,7 +227,7 @@ void BlockBuilder::width_build(const Node* n) {
 int BlockBuilder::length_build() {
   if (length_leaf_ >= 0) return length_leaf_;
   HeadGroup g;
-  g.heads.push_back(head_make(Monomial{}, 0.0, "length"));
+  g.heads.push_back(head_make(Monomial{}, 0.0, HeadUse::Count, "length"));
   Head& h = g.heads.back();
   h.v = {Affine{}};
   h.v_bos = {1.0};

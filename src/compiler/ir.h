@@ -104,12 +104,24 @@ struct MlpBlock {
   std::vector<int> inputs;              // leaf ids
 };
 
+// A subspace erased after its last reader so that a later source can reuse its dimensions. MLP units at
+// `stage` (an even stage: the MLP sub-layer at or after the last read) write -x into each dimension:
+// relu(x) - relu(-x) (two units), or relu(x) alone (one unit) where the embedding makes x >= 0 exactly.
+// The units are not gated at BOS, so the dimensions hold exactly 0 at every position afterwards.
+struct Erasure {
+  int source = 0;
+  int stage = 0;        // the MLP sub-layer that erases it
+  bool nonneg = false;  // one unit per dimension instead of two
+  int units = 0;        // MLP units it takes (width or 2·width)
+};
+
 struct CompileOptions {
   std::vector<std::string> vocab;      // input tokens as the user types them
   int max_len = 16;                    // N: longest input (the model has N + 1 positions with BOS)
   bool causal = false;                 // causal attention (refused for programs that look ahead)
   std::string bos = "<bos>";
   size_t max_table = 2'000'000;        // largest tuple table one MLP may enumerate
+  bool reuse = true;                   // reuse the residual subspaces of dead values (layout.cpp)
 };
 
 // The whole compilation state, filled stage by stage.
@@ -135,6 +147,8 @@ struct Plan {
   };
   std::vector<BlockRef> order;                  // blocks in creation order (topological)
   std::vector<std::string> residual_labels;
+  std::vector<Erasure> erasures;                // subspaces erased for reuse (layout.cpp)
+  int d_model_unshared = 0;                     // d_model without reuse (one subspace per source), reported
   std::vector<std::string> warnings;
 
   int source_add(SourceKind kind, const std::string& name, std::vector<std::string> labels,

@@ -46,6 +46,7 @@ nlohmann::json compile_summary(const Plan& p) {
   j["output"] = p.numeric_output ? "numeric" : "categorical";
   if (!p.numeric_output) j["vocab_out"] = p.out_vocab;
   j["residual_labels"] = p.residual_labels;
+  j["d_model_without_reuse"] = p.d_model_unshared;
   nlohmann::json layers = nlohmann::json::array();
   for (int l = 0; l < p.n_layers; ++l) {
     nlohmann::json heads = nlohmann::json::array(), mlps = nlohmann::json::array();
@@ -68,7 +69,14 @@ nlohmann::json compile_summary(const Plan& p) {
       mlps.push_back({{"what", m.what}, {"reads", reads_of(p, {&m.u})}, {"writes", s.name},
                       {"units", 2 * m.thresholds.size()}, {"width", s.width()}});
     }
-    layers.push_back({{"layer", l}, {"heads", heads}, {"mlps", mlps}, {"mlp_units", layout_mlp_units(p, l)}});
+    nlohmann::json erased = nlohmann::json::array();
+    for (const Erasure& e : p.erasures) {
+      if (e.stage != 2 * l + 2) continue;
+      const Source& s = p.sources[static_cast<size_t>(e.source)];
+      erased.push_back({{"source", s.name}, {"dims", {s.offset, s.offset + s.width() - 1}}, {"units", e.units}});
+    }
+    layers.push_back({{"layer", l}, {"heads", heads}, {"mlps", mlps}, {"erasures", erased},
+                      {"mlp_units", layout_mlp_units(p, l)}});
   }
   j["layers"] = layers;
   j["warnings"] = p.warnings;
@@ -93,9 +101,12 @@ std::string compile_report_text(const Plan& p) {
       o << "  mlp   " << m["what"].get<std::string>() << ": reads " << m["reads"].get<std::string>() << "; "
         << m["units"].get<size_t>() << " units -> " << m["writes"].get<std::string>() << " (" << m["width"].get<int>()
         << " dims)\n";
+    for (const auto& e : layer["erasures"])
+      o << "  erase " << e["source"].get<std::string>() << "[" << e["dims"][0].get<int>() << ".." << e["dims"][1].get<int>()
+        << "] for reuse: " << e["units"].get<int>() << " units\n";
     if (layer["heads"].empty() && layer["mlps"].empty()) o << "  (empty)\n";
   }
-  o << "residual layout (" << p.d_model << " dims):\n";
+  o << "residual layout (" << p.d_model << " dims; " << p.d_model_unshared << " without reuse):\n";
   std::map<int, std::vector<const Source*>> by_stage;
   for (const Source& s : p.sources) by_stage[s.stage].push_back(&s);
   for (const auto& [stage, list] : by_stage) {

@@ -4,6 +4,9 @@
 // average of c values of its operand's set for c = 1..n (exact integers where the interpreter gives them),
 // plus the default; selector_width takes 0..n. Values are over-approximations: never missing a reachable
 // value, sometimes holding an unreachable one (which only costs a residual dimension or an MLP unit).
+// Refinements: a mean over select(indices, q, ==) (at most one key) takes its operand's values; and
+// mean_S(x) ± mean_S(y) over one selector S takes sum_c(x)/c ± sum_c(y)/c per count c (both average the same
+// keys), not every pair of the two means' values.
 #pragma once
 
 #include <string>
