@@ -1,11 +1,14 @@
-// `attnlab retrieval prompts|score|sample` — the retrieval problem (Musat 2024, arXiv 2411.12118) outside of
-// training: LLM prompt sets in five formulations with gold answers (src/tasks/prompts.h), the scorer for answers
-// of any external model per D and format, and instances of the three task generators printed as text with
-// their answers and curriculum targets (src/tasks/retrieval.h, khop.h). docs/retrieval.md.
+// `attnlab retrieval prompts|score|sample|emergence` — the retrieval problem (Musat 2024, arXiv 2411.12118):
+// LLM prompt sets in five formulations with gold answers (src/tasks/prompts.h), the scorer for answers of any
+// external model per D and format, instances of the three task generators printed as text with their answers
+// and curriculum targets (src/tasks/retrieval.h, khop.h), and the order in which a training run's attention
+// heads take their roles (constructions/head_roles.h), per run and across runs. docs/retrieval.md.
 #include <cstdio>
 #include <iostream>
 
 #include "cli/cli.h"
+#include "constructions/head_roles.h"
+#include "gp/plot.h"
 #include "tasks/khop.h"
 #include "tasks/prompts.h"
 #include "tasks/retrieval.h"
@@ -125,6 +128,75 @@ void sample_command(SampleArgs& a) {
   }
 }
 
+struct EmergenceArgs {
+  std::vector<std::string> runs;
+  std::string out;
+  HeadRoleOptions opt;
+};
+
+void emergence_print(const RunEmergence& run) {
+  std::printf("run %s  (seed %lld, D = %lld, %zu snapshots, steps %lld..%lld)\n", run.run_dir.c_str(),
+              static_cast<long long>(run.seed), static_cast<long long>(run.spec.depth), run.history.size(),
+              static_cast<long long>(run.history.front().first), static_cast<long long>(run.history.back().first));
+  std::printf("  %-5s %-4s %-16s %7s  %s\n", "layer", "head", "final role", "score", "emerged at step");
+  const auto& last = run.history.back().second;
+  for (const auto& e : run.emergence) {
+    double score = 0;
+    for (const auto& r : last)
+      if (r.layer == e.layer && r.head == e.head) score = r.score;
+    std::printf("  %-5d %-4d %-16s %7.3f  %s\n", e.layer, e.head, e.role.c_str(), score,
+                e.step < 0 ? "never" : std::to_string(e.step).c_str());
+  }
+  std::printf("  order: %s\n", head_roles_order_text(run).c_str());
+  if (run.accuracy_step.empty()) {
+    std::printf("  answer accuracy: no eval entries in metrics.jsonl\n");
+    return;
+  }
+  std::printf("  answer accuracy >= %.2f first at:", run.accuracy_level);
+  for (const auto& [D, step] : run.accuracy_step)
+    std::printf(" D=%lld %s", static_cast<long long>(D), step < 0 ? "never" : ("step " + std::to_string(step)).c_str());
+  std::printf("\n");
+}
+
+std::string emergence_svg(const std::vector<RunEmergence>& runs, double threshold) {
+  gp::PlotSpec plot;
+  plot.title = "head role score over training (emergence: first snapshot >= " + std::to_string(threshold).substr(0, 4) + ")";
+  plot.xlabel = "step";
+  plot.ylabel = "score of the head's final role";
+  double x0 = static_cast<double>(runs.front().history.front().first), x1 = x0;
+  for (const auto& run : runs) {
+    std::vector<std::string> role_of;
+    auto timeline = head_roles_timeline(run, &role_of);
+    std::vector<double> steps;
+    for (const auto& [step, roles] : run.history) steps.push_back(static_cast<double>(step));
+    x0 = std::min(x0, steps.front()), x1 = std::max(x1, steps.back());
+    for (size_t i = 0; i < timeline.size(); ++i) {
+      const auto& e = run.emergence[i];
+      plot.series.push_back({"s" + std::to_string(run.seed) + " L" + std::to_string(e.layer) + "H" +
+                                 std::to_string(e.head) + " " + role_of[i] + (e.step < 0 ? " (never)" : ""),
+                             steps, timeline[i], {}, false});
+    }
+  }
+  plot.series.push_back({"threshold", {x0, x1}, {threshold, threshold}, {}, false});
+  return gp::plot_svg(plot);
+}
+
+void emergence_command(const EmergenceArgs& a) {
+  std::vector<RunEmergence> runs;
+  for (const auto& dir : a.runs) runs.push_back(head_roles_run(dir, a.opt));  // all read before anything printed
+  for (const auto& run : runs) emergence_print(run);
+  auto j = head_roles_runs_json(runs, a.opt.threshold);
+  std::printf("summary over %zu run(s): emergence order by (layer, role) %s\n", runs.size(),
+              runs.size() < 2 ? "(one run: nothing to compare)"
+                              : j["same_order"].get<bool>() ? "is the same in every run" : "differs between runs");
+  for (const auto& run : runs) std::printf("  seed %lld: %s\n", static_cast<long long>(run.seed), head_roles_order_text(run).c_str());
+  if (a.out.empty()) return;
+  dir_create(a.out);
+  file_write_atomic(a.out + "/emergence.json", j.dump(2) + "\n");
+  file_write_atomic(a.out + "/emergence.svg", emergence_svg(runs, a.opt.threshold));
+  std::printf("wrote %s/emergence.json and %s/emergence.svg\n", a.out.c_str(), a.out.c_str());
+}
+
 }  // namespace
 
 void cmd_retrieval_register(CLI::App& app) {
@@ -171,6 +243,15 @@ void cmd_retrieval_register(CLI::App& app) {
   m->add_option("--length", ma.length, "khop: string length L")->capture_default_str();
   m->add_option("--alphabet", ma.alphabet, "khop: alphabet size")->capture_default_str();
   m->callback([] { sample_command(ma); });
+
+  static EmergenceArgs ea;
+  auto* e = r->add_subcommand("emergence", "per head of a retrieval training run: final role, score and the "
+                                           "snapshot step at which it emerged; the order over runs (seeds)");
+  e->add_option("runs", ea.runs, "run directories (attnlab train --out; snapshots on)")->required();
+  e->add_option("-o,--out", ea.out, "write OUT/emergence.json and OUT/emergence.svg (timeline)");
+  e->add_option("--threshold", ea.opt.threshold, "a role is assigned when its score reaches this")->capture_default_str();
+  e->add_option("--min-support", ea.opt.min_support, "probe rows a role needs to be scored")->capture_default_str();
+  e->callback([] { emergence_command(ea); });
 }
 
 }  // namespace attnlab

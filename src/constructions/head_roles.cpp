@@ -5,9 +5,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <set>
+#include <sstream>
 
+#include "model/weights.h"
 #include "report/html.h"
+#include "train/config.h"
+#include "train/snapshot.h"
+#include "util/safetensors.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -206,6 +212,189 @@ std::vector<HeadEmergence> head_roles_emergence(const std::vector<std::pair<int6
     return a.layer != b.layer ? a.layer < b.layer : a.head < b.head;
   });
   return out;
+}
+
+// ---- Emergence over a training run ----------------------------------------------------------------------
+
+namespace {
+
+// Probes rebuilt from a snapshot's "tokens" metadata; Error naming the file and probe.
+std::vector<RetrievalInstance> snapshot_probes(const SafetensorsFile& sf, const RetrievalSpec& spec,
+                                               const std::string& path) {
+  auto it = sf.metadata.find("tokens");
+  check(it != sf.metadata.end(), path + ": no \"tokens\" metadata", "pass snapshots written by attnlab train");
+  auto j = nlohmann::json::parse(it->second, nullptr, false);
+  check(j.is_array() && !j.empty(), path + ": \"tokens\" metadata is not a JSON list of probes",
+        "pass snapshots written by attnlab train");
+  std::vector<RetrievalInstance> probes;
+  for (size_t b = 0; b < j.size(); ++b) {
+    check(j[b].is_array() && std::all_of(j[b].begin(), j[b].end(), [](const auto& x) { return x.is_string(); }),
+          path + ": probe " + std::to_string(b) + " is not a list of token strings", "pass snapshots written by attnlab train");
+    try {
+      probes.push_back(retrieval_metadata(spec, j[b].get<std::vector<std::string>>()));
+    } catch (const Error& e) {
+      throw Error(path + ": probe " + std::to_string(b) + ": " + e.message(),
+                  "the run's config.resolved.toml (task.*) must describe the probes: is this the run's own snapshots/ folder?");
+    }
+  }
+  return probes;
+}
+
+std::string shape_text(const torch::Tensor& t) {
+  std::string out = "[";
+  for (int64_t d = 0; d < t.dim(); ++d) out += (d ? ", " : "") + std::to_string(t.size(d));
+  return out + "]";
+}
+
+// Per layer [P, H, T', T'] float64 patterns, in layer order; Error on a missing layer or a bad shape.
+std::vector<torch::Tensor> snapshot_patterns(const SafetensorsFile& sf, int64_t P, int64_t T, const std::string& path) {
+  std::vector<torch::Tensor> out;
+  for (int l = 0;; ++l) {
+    const TensorData* td = sf.find("blocks." + std::to_string(l) + ".attn.hook_pattern");
+    if (!td) break;
+    torch::Tensor t = tensor_from_data(*td).to(torch::kFloat64);
+    check(t.dim() == 4 && t.size(0) == P && t.size(2) == t.size(3) && (t.size(2) == T || t.size(2) == T + 1),
+          path + ": blocks." + std::to_string(l) + ".attn.hook_pattern has shape " + shape_text(t) + ", expected [" +
+              std::to_string(P) + ", H, T', T'] with T' = " + std::to_string(T) + " or " + std::to_string(T + 1),
+          "pass snapshots written by attnlab train for this run");
+    out.push_back(t);
+  }
+  check(!out.empty(), path + ": no blocks.0.attn.hook_pattern tensor", "pass snapshots written by attnlab train");
+  return out;
+}
+
+// eval length -> first step whose "exact" >= level, from metrics.jsonl (absent file: empty).
+std::map<int64_t, int64_t> accuracy_steps(const std::string& run_dir, double level) {
+  std::map<int64_t, int64_t> out;
+  if (!std::filesystem::exists(run_dir + "/metrics.jsonl")) return out;
+  std::istringstream lines(file_read_text(run_dir + "/metrics.jsonl"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto r = nlohmann::json::parse(line, nullptr, false);
+    if (r.is_discarded() || !r.is_object() || r.value("kind", "") != "eval" || !r.contains("results")) continue;
+    for (const auto& e : r["results"]) {
+      if (!e.contains("n") || !e.contains("exact")) continue;
+      auto [it, added] = out.emplace(e["n"].get<int64_t>(), -1);
+      if (it->second < 0 && e["exact"].get<double>() >= level) it->second = r.value("step", int64_t{-1});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+RunEmergence head_roles_run(const std::string& run_dir, const HeadRoleOptions& opt) {
+  const std::string cfg_path = run_dir + "/config.resolved.toml";
+  check(std::filesystem::is_directory(run_dir), "emergence: no run directory " + run_dir,
+        "pass the --out directory of an attnlab train run");
+  check(std::filesystem::exists(cfg_path), "emergence: " + run_dir + " has no config.resolved.toml: not a training run",
+        "pass the --out directory of an attnlab train run");
+  TrainConfig cfg = train_config_read(cfg_path);
+  check(cfg.task.name == "retrieval", "emergence: " + run_dir + " is a '" + cfg.task.name + "' run, not retrieval",
+        "the head roles are defined for task.name = \"retrieval\" (src/constructions/head_roles.h)");
+  RunEmergence run;
+  run.run_dir = run_dir, run.seed = static_cast<int64_t>(cfg.seed);
+  run.spec = {cfg.task.n, cfg.task.chains, cfg.task.chain_len, cfg.task.assignments, cfg.task.variables,
+              cfg.task.values, cfg.task.shuffle};
+  auto files = snapshot_list(run_dir);
+  check(!files.empty(), "emergence: " + run_dir + " has no attention snapshots (snapshots/step_*.safetensors)",
+        "train with train.snapshot_every > 0 (e.g. train.snapshot_every=250) and a transformer model");
+  std::string last_tokens;
+  std::vector<RetrievalInstance> probes;
+  for (const auto& [step, path] : files) {
+    SafetensorsFile sf = safetensors_read(path);
+    auto tok = sf.metadata.find("tokens");
+    if (probes.empty() || tok == sf.metadata.end() || tok->second != last_tokens) {
+      probes = snapshot_probes(sf, run.spec, path);
+      last_tokens = tok->second;
+    }
+    const int64_t T = static_cast<int64_t>(probes[0].tokens.size());
+    auto patterns = snapshot_patterns(sf, static_cast<int64_t>(probes.size()), T, path);
+    run.history.emplace_back(step, head_roles_from_patterns(patterns, probes, patterns[0].size(2) - T,
+                                                            cfg.model.causal, opt));
+  }
+  run.emergence = head_roles_emergence(run.history, opt.threshold);
+  run.accuracy_step = accuracy_steps(run_dir, run.accuracy_level);
+  return run;
+}
+
+std::vector<std::vector<double>> head_roles_timeline(const RunEmergence& run, std::vector<std::string>* role_of) {
+  std::vector<std::vector<double>> out;
+  if (role_of) role_of->clear();
+  for (const auto& e : run.emergence) {
+    auto find = [&](const std::vector<HeadRole>& roles) -> const HeadRole& {
+      for (const auto& r : roles)
+        if (r.layer == e.layer && r.head == e.head) return r;
+      throw Error("emergence: head L" + std::to_string(e.layer) + "H" + std::to_string(e.head) +
+                  " missing from a snapshot", "every snapshot of a run must have the same layers and heads");
+    };
+    std::string role = e.role;
+    if (role == "other") {  // the best-scoring real role at the last snapshot
+      double best = -1;
+      for (const auto& [n, v] : find(run.history.back().second).scores)
+        if (n != "uniform" && v > best) best = v, role = n;
+    }
+    std::vector<double> series;
+    for (const auto& [step, roles] : run.history) {
+      const auto& sc = find(roles).scores;
+      auto it = sc.find(role);
+      series.push_back(it == sc.end() ? 0.0 : it->second);
+    }
+    out.push_back(series);
+    if (role_of) role_of->push_back(role);
+  }
+  return out;
+}
+
+std::vector<std::vector<std::string>> head_roles_order_key(const RunEmergence& run) {
+  std::vector<std::vector<std::string>> out;
+  int64_t prev = -2;
+  for (const auto& e : run.emergence) {
+    if (e.step < 0) continue;
+    if (e.step != prev) out.emplace_back(), prev = e.step;
+    out.back().push_back("L" + std::to_string(e.layer) + " " + e.role);
+  }
+  for (auto& g : out) std::sort(g.begin(), g.end());
+  return out;
+}
+
+std::string head_roles_order_text(const RunEmergence& run) {
+  std::string out;
+  int64_t prev = -2;
+  for (const auto& e : run.emergence) {
+    if (e.step < 0) continue;
+    if (!out.empty()) out += e.step == prev ? " = " : " < ";
+    out += "L" + std::to_string(e.layer) + "H" + std::to_string(e.head) + " " + e.role + "@" + std::to_string(e.step);
+    prev = e.step;
+  }
+  return out.empty() ? "(no head reached its role)" : out;
+}
+
+nlohmann::json head_roles_runs_json(const std::vector<RunEmergence>& runs, double threshold) {
+  nlohmann::json j = {{"threshold", threshold}, {"runs", nlohmann::json::array()}};
+  bool same = true;
+  for (const auto& run : runs) {
+    std::vector<std::string> role_of;
+    auto timeline = head_roles_timeline(run, &role_of);
+    nlohmann::json r = {{"run", run.run_dir}, {"seed", run.seed}, {"D", run.spec.depth},
+                        {"order", head_roles_order_text(run)}, {"heads", nlohmann::json::array()},
+                        {"steps", nlohmann::json::array()}, {"accuracy_level", run.accuracy_level},
+                        {"accuracy_step", nlohmann::json::object()}};
+    for (const auto& [step, roles] : run.history) r["steps"].push_back(step);
+    for (size_t i = 0; i < run.emergence.size(); ++i) {
+      const auto& e = run.emergence[i];
+      const auto& last = run.history.back().second;
+      auto it = std::find_if(last.begin(), last.end(), [&](const HeadRole& h) { return h.layer == e.layer && h.head == e.head; });
+      r["heads"].push_back({{"layer", e.layer}, {"head", e.head}, {"role", e.role}, {"score", it->score},
+                            {"step", e.step}, {"timeline_role", role_of[i]}, {"timeline", timeline[i]},
+                            {"final", it->to_json()}});
+    }
+    for (const auto& [D, step] : run.accuracy_step) r["accuracy_step"][std::to_string(D)] = step;
+    same = same && head_roles_order_key(run) == head_roles_order_key(runs.front());
+    j["runs"].push_back(r);
+  }
+  j["same_order"] = same;
+  return j;
 }
 
 HopTrace hop_trace(const SequenceModel& model, const RetrievalSpec& spec, const RetrievalInstance& inst) {

@@ -9,8 +9,9 @@
 //   separator                   the "?" token            first: position 0 (BOS when the model has one)
 // score(role) = mean attention weight on the role's target over the rows where the target exists (needs
 // min_support rows over all probes); role = argmax if >= threshold, else "uniform" (mean normalised entropy
-// >= uniform_entropy) or "other". The trainer calls head_roles_classify on checkpoints and
-// head_roles_emergence on the history: the first step at which each head's final role crosses the threshold.
+// >= uniform_entropy) or "other". head_roles_classify names a model's heads; head_roles_run
+// classifies every attention snapshot of a training run (probe metadata rebuilt from the stored token strings)
+// and head_roles_emergence gives the first step at which each head's final role crosses the threshold.
 // Shapes: B = probes, H = heads, T = sequence length; patterns are per layer [B, H, T, T].
 #pragma once
 
@@ -65,6 +66,35 @@ struct HeadEmergence {
 // history: (step, roles) in training order. Sorted by step (never-emerged last), then layer, head.
 std::vector<HeadEmergence> head_roles_emergence(const std::vector<std::pair<int64_t, std::vector<HeadRole>>>& history,
                                                 double threshold);
+
+// ---- Emergence over a training run ------------------------------------------------------------------------
+// A retrieval run directory (attnlab train, task.name = "retrieval", train.snapshot_every > 0) holds
+// config.resolved.toml, metrics.jsonl and snapshots/step_XXXXXXXX.safetensors (train/snapshot.h: per layer
+// blocks.{l}.attn.hook_pattern [P, H, T', T'], T' = T + 1 with a BOS, and the probe's token strings). Every
+// snapshot is classified with the probes' metadata rebuilt from those strings (retrieval_metadata).
+struct RunEmergence {
+  std::string run_dir;
+  int64_t seed = 0;
+  RetrievalSpec spec;                                                // task.* keys at D = task.n
+  std::vector<std::pair<int64_t, std::vector<HeadRole>>> history;   // (step, roles) per snapshot, oldest first
+  std::vector<HeadEmergence> emergence;                              // head_roles_emergence(history)
+  std::map<int64_t, int64_t> accuracy_step;  // eval length D -> first eval step with answer accuracy
+                                             // ("exact") >= accuracy_level; -1: never; empty: no eval entries
+  double accuracy_level = 0.9;
+};
+// Error with a HINT for a missing directory or config, a task other than retrieval, no snapshots, a snapshot
+// that is malformed (not safetensors, layers missing, shapes not [P, H, T', T'], token metadata no instance).
+RunEmergence head_roles_run(const std::string& run_dir, const HeadRoleOptions& opt);
+// Per head (in emergence order): the score of the head's final role at every snapshot (for "uniform": the
+// entropy; for "other": the role that scores highest at the last snapshot). role_of gets that role.
+std::vector<std::vector<double>> head_roles_timeline(const RunEmergence& run, std::vector<std::string>* role_of);
+// {"runs": [{run, seed, D, heads: [{layer, head, role, score, step}], order, accuracy_step, steps, timeline}],
+//  "same_order": bool (the (layer, role, step rank) sequences agree), "threshold"}
+nlohmann::json head_roles_runs_json(const std::vector<RunEmergence>& runs, double threshold);
+// The order as text, "L0H1 previous-token@750 < L1H0 definition@1500 = ..." (= for a shared step).
+std::string head_roles_order_text(const RunEmergence& run);
+// Heads are exchangeable within a layer, so runs are compared by (layer, role) in emergence order, ties grouped.
+std::vector<std::vector<std::string>> head_roles_order_key(const RunEmergence& run);
 
 // The hop chain of one probe: for each layer and head, the position each main-chain element (and the query)
 // reads most (argmax of its attention row). Written as a standalone HTML page with an SVG (no scripts).

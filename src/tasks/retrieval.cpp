@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 
 #include "util/error.h"
 
@@ -199,6 +200,117 @@ std::vector<int64_t> retrieval_targets(const RetrievalSpec& spec, const std::vec
   if (!prefix)  // every variable position, with the values of the whole input
     for (int64_t t = 0; t < T - 2; ++t) out[t] = is_var(tokens[t]) ? value[tokens[t] - W] : -1;
   return out;
+}
+
+// ---- Metadata from tokens ----------------------------------------------------------------------------------
+
+namespace {
+
+// Depth and value statement of every statement, following rhs -> definition; problems appended (cycles).
+void chain_walk(const std::vector<int64_t>& rhs_def, std::vector<int64_t>& depth, std::vector<int64_t>& root,
+                std::vector<std::string>& problems) {
+  const int64_t S = static_cast<int64_t>(rhs_def.size());
+  depth.assign(S, -1), root.assign(S, -1);
+  for (int64_t s = 0; s < S; ++s) {
+    std::vector<int64_t> path;  // s, def(s), def(def(s)), ... until a known depth, a value or a cycle
+    int64_t x = s;
+    while (x >= 0 && depth[x] < 0 && static_cast<int64_t>(path.size()) <= S) path.push_back(x), x = rhs_def[x];
+    if (static_cast<int64_t>(path.size()) > S) {
+      problems.push_back("the statement at position " + std::to_string(2 * s) + " lies on a cycle of definitions");
+      return;
+    }
+    int64_t d = x >= 0 ? depth[x] : 0, r = x >= 0 ? root[x] : path.back();
+    for (auto it = path.rbegin(); it != path.rend(); ++it) depth[*it] = ++d, root[*it] = r;
+  }
+}
+
+}  // namespace
+
+RetrievalInstance retrieval_metadata(const RetrievalSpec& spec, const std::vector<int64_t>& tok) {
+  const int64_t W = spec.values, K = spec.variables, T = retrieval_seq_len(spec), S = (T - 2) / 2;
+  const std::string hint = "pass the tokens of an instance of this spec (format in src/tasks/retrieval.h; the "
+                           "spec comes from the run's task.* keys with D = task.n)";
+  check(static_cast<int64_t>(tok.size()) == T, "retrieval metadata: " + std::to_string(tok.size()) +
+        " tokens, expected T = " + std::to_string(T) + " for D = " + std::to_string(spec.depth), hint);
+  auto is_var = [&](int64_t id) { return id >= W && id < W + K; };
+  auto is_value = [&](int64_t id) { return id >= 0 && id < W; };
+  std::vector<std::string> problems;
+  std::vector<int64_t> def_of_var(K, -1), used_as_rhs(K, -1);
+  for (int64_t s = 0; s < S; ++s) {
+    const int64_t l = tok[2 * s], r = tok[2 * s + 1];
+    if (!is_var(l)) problems.push_back("position " + std::to_string(2 * s) + " (a statement's lhs) holds id " +
+                                       std::to_string(l) + ", not a variable");
+    else if (def_of_var[l - W] >= 0) problems.push_back("variable id " + std::to_string(l) + " is defined twice (positions " +
+                                                        std::to_string(def_of_var[l - W]) + " and " + std::to_string(2 * s) + ")");
+    else def_of_var[l - W] = 2 * s;
+    if (is_var(r) && used_as_rhs[r - W] >= 0) problems.push_back("variable id " + std::to_string(r) + " is the rhs of two "
+        "statements (positions " + std::to_string(used_as_rhs[r - W]) + " and " + std::to_string(2 * s + 1) + "): chains do not branch");
+    else if (is_var(r)) used_as_rhs[r - W] = 2 * s + 1;
+    else if (!is_value(r)) problems.push_back("position " + std::to_string(2 * s + 1) + " (a statement's rhs) holds id " +
+                                              std::to_string(r) + ", neither a value nor a variable");
+  }
+  const int64_t query = tok[T - 1];
+  if (tok[T - 2] != W + K || !is_var(query)) problems.push_back("the last two tokens are not \"? variable\"");
+  else if (def_of_var[query - W] < 0) problems.push_back("the query variable (position " + std::to_string(T - 1) + ") is never defined");
+  else if (used_as_rhs[query - W] >= 0) problems.push_back("the query variable is the rhs at position " +
+      std::to_string(used_as_rhs[query - W]) + ": it must be the top of its chain");
+  std::vector<int64_t> rhs_def(S, -1);  // statement defining each statement's rhs variable; -1 for a value
+  const bool tokens_ok = problems.empty();
+  for (int64_t s = 0; s < S && tokens_ok; ++s)
+    if (is_var(tok[2 * s + 1])) {
+      const int64_t def = def_of_var[tok[2 * s + 1] - W];
+      rhs_def[s] = def >= 0 ? def / 2 : -1;
+      if (def < 0) problems.push_back("the rhs variable at position " + std::to_string(2 * s + 1) + " is never defined");
+    }
+  std::vector<int64_t> depth, root;
+  if (problems.empty()) chain_walk(rhs_def, depth, root, problems);
+  if (problems.empty() && depth[def_of_var[query - W] / 2] != spec.depth)
+    problems.push_back("the query's chain has " + std::to_string(depth[def_of_var[query - W] / 2]) +
+                       " statements, the spec has D = " + std::to_string(spec.depth));
+  if (!problems.empty()) {
+    std::string msg = "retrieval metadata: the tokens are no instance of the spec:";
+    for (const auto& p : problems) msg += "\n  - " + p;
+    throw Error(msg, hint);
+  }
+  std::vector<int64_t> chain_of_root(S, -1);  // value statement -> chain number
+  chain_of_root[root[def_of_var[query - W] / 2]] = 0;
+  for (int64_t s = 0, next = 1; s < S; ++s)
+    if (depth[s] == 1 && chain_of_root[s] < 0) chain_of_root[s] = next++;
+  RetrievalInstance r;
+  r.tokens = tok;
+  r.stmt_of.assign(T, -1), r.chain_of.assign(T, -1), r.depth_of.assign(T, -1);
+  r.def_pos.assign(T, -1), r.value_of.assign(T, -1);
+  for (int64_t s = 0; s < S; ++s) {
+    const int64_t value = tok[2 * root[s] + 1];
+    for (int64_t t : {2 * s, 2 * s + 1})
+      r.stmt_of[t] = s, r.chain_of[t] = chain_of_root[root[s]], r.depth_of[t] = depth[s];
+    r.def_pos[2 * s] = 2 * s;
+    r.value_of[2 * s] = value;
+    r.def_pos[2 * s + 1] = rhs_def[s] >= 0 ? 2 * rhs_def[s] : -1;
+    r.value_of[2 * s + 1] = value;
+  }
+  r.chain_of[T - 1] = 0;
+  r.depth_of[T - 1] = spec.depth;
+  r.def_pos[T - 1] = def_of_var[query - W];
+  r.value_of[T - 1] = r.answer = tok[2 * root[def_of_var[query - W] / 2] + 1];
+  return r;
+}
+
+RetrievalInstance retrieval_metadata(const RetrievalSpec& spec, const std::vector<std::string>& tokens) {
+  const auto vocab = retrieval_vocab(spec);
+  std::map<std::string, int64_t> id;
+  for (size_t i = 0; i < vocab.size(); ++i) id[vocab[i]] = static_cast<int64_t>(i);
+  std::vector<int64_t> ids;
+  std::string unknown;
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    auto it = id.find(tokens[t]);
+    if (it == id.end() && unknown.empty()) unknown = "'" + tokens[t] + "' at position " + std::to_string(t);
+    ids.push_back(it == id.end() ? -1 : it->second);
+  }
+  check(unknown.empty(), "retrieval metadata: token " + unknown + " is not in the vocabulary (K = " +
+        std::to_string(spec.variables) + " variables, W = " + std::to_string(spec.values) + " values)",
+        "pass token strings of an instance of this spec (retrieval_vocab)");
+  return retrieval_metadata(spec, ids);
 }
 
 // ---- Conditional retrieval ----------------------------------------------------------------------------------

@@ -59,6 +59,19 @@ TaskBatch retrieval_sample(const RetrievalSpec& spec, int64_t count, uint64_t se
 // Human-readable text of an instance: "C=4, D=C, E=D, A=9, B=A. E?".
 std::string retrieval_text(const RetrievalSpec& spec, const RetrievalInstance& inst);
 
+// The metadata of an instance rebuilt from its tokens alone (e.g. the probe token strings of a training run's
+// attention snapshots): stmt_of, depth_of, def_pos, value_of, answer as retrieval_instance() gives them;
+// chain_of: 0 for the query's chain, the other chains numbered 1, 2, ... in the order of their value
+// statements ("X = value") in the sequence (= the generator's numbering when shuffle is off; with shuffle on,
+// the same partition of positions into chains, possibly renumbered). Error (naming the position and token,
+// every problem listed) unless the tokens are an instance of spec: T = retrieval_seq_len(spec), every
+// statement "variable variable|value", "? variable" at the end, every variable defined once, no undefined rhs,
+// no cycle, no variable used as the rhs of two statements (chains do not branch), the query the top of its
+// chain, and that chain D = spec.depth statements long.
+RetrievalInstance retrieval_metadata(const RetrievalSpec& spec, const std::vector<int64_t>& tokens);
+// The same from token strings (retrieval_vocab(spec) spellings, as in the snapshot "tokens" metadata).
+RetrievalInstance retrieval_metadata(const RetrievalSpec& spec, const std::vector<std::string>& tokens);
+
 // Implicit-curriculum targets from the tokens alone (what the trainer sees): [T] the output id of the value of
 // the variable at each variable position whose value is determined by the prefix tokens[0..t] (the query, and
 // every rhs variable whose chain is complete among the earlier statements), -1 elsewhere (lhs positions: their

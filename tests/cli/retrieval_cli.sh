@@ -72,4 +72,49 @@ printf '[1, 2]\n' > "$WORK/bad4.jsonl"
 expect_fail not-object "bad4.jsonl:1: a line is not a JSON object" "$BIN" retrieval score "$P" "$WORK/bad4.jsonl"
 expect_fail prompts-not-prompts "gold.jsonl:1: missing field \"format\"" "$BIN" retrieval score "$WORK/gold.jsonl" "$P"
 test ! -e "$WORK/x.jsonl" && PASSES=$((PASSES + 1)) || { echo "FAIL [no-partial-file]"; FAILS=$((FAILS + 1)); }
+
+# emergence: two tiny training runs (40 steps, snapshots every 10, per-D evals) read back as tables, a JSON
+# and an SVG timeline; bad run directories are one error with a HINT
+CFG="$TESTS/../examples/experiments/retrieval_curriculum_reduced.toml"
+TINY=(train.steps=40 train.snapshot_every=10 train.eval_every=20 train.log_every=20 train.checkpoint_every=40
+      train.probe_size=8 eval.size=64 'eval.lengths=[1,2]')
+expect_ok em-train3 "$BIN" --threads 1 train "$CFG" seed=3 "${TINY[@]}" --out "$WORK/em3"
+expect_ok em-train4 "$BIN" --threads 1 train "$CFG" seed=4 "${TINY[@]}" --out "$WORK/em4"
+expect_ok emergence "$BIN" retrieval emergence "$WORK/em3" "$WORK/em4" -o "$WORK/em"
+expect_grep em-run "^run .*/em4  \(seed 4, D = 2, 4 snapshots, steps 10..40\)$" "$WORK/out"
+expect_grep em-header "^  layer head final role +score  emerged at step$" "$WORK/out"
+expect_grep em-row "^  2     1    [a-z0-9 -]+ +[01]\.[0-9]{3}  (never|[1-4]0)$" "$WORK/out"
+expect_grep em-order "^  order: " "$WORK/out"
+expect_grep em-accuracy "^  answer accuracy >= 0\.90 first at: D=1 (never|step [24]0) D=2 (never|step [24]0)$" "$WORK/out"
+expect_grep em-summary "^summary over 2 run\(s\): emergence order by \(layer, role\) (is the same in every run|differs between runs)$" "$WORK/out"
+expect_grep em-written "wrote .*/em/emergence.json and .*/em/emergence.svg" "$WORK/out"
+/usr/bin/python3 - "$WORK/em" <<'PY' && PASSES=$((PASSES + 1)) || { echo "FAIL [emergence-json]"; FAILS=$((FAILS + 1)); }
+import json, sys
+j = json.load(open(sys.argv[1] + "/emergence.json"))
+assert [r["seed"] for r in j["runs"]] == [3, 4] and isinstance(j["same_order"], bool) and j["threshold"] == 0.5
+for r in j["runs"]:
+    assert r["steps"] == [10, 20, 30, 40] and r["D"] == 2 and set(r["accuracy_step"]) == {"1", "2"}
+    assert sorted((h["layer"], h["head"]) for h in r["heads"]) == [(l, h) for l in range(3) for h in range(2)]
+    for h in r["heads"]:
+        assert len(h["timeline"]) == 4 and all(0 <= x <= 1 for x in h["timeline"])
+        assert h["step"] in (-1, 10, 20, 30, 40) and (h["step"] == -1) == (h["role"] in ("uniform", "other"))
+svg = open(sys.argv[1] + "/emergence.svg").read()
+assert svg.lstrip().startswith("<svg") and "threshold" in svg and "s4 L2H1" in svg
+PY
+expect_fail em-no-dir "no run directory" "$BIN" retrieval emergence "$WORK/none"
+expect_fail em-no-run "has no config.resolved.toml" "$BIN" retrieval emergence "$WORK"
+expect_ok em-train-nosnap "$BIN" --threads 1 train "$CFG" train.steps=10 train.snapshot_every=0 train.eval_every=10 \
+  train.checkpoint_every=10 eval.size=16 --out "$WORK/nosnap"
+expect_fail em-no-snapshots "has no attention snapshots" "$BIN" retrieval emergence "$WORK/em3" "$WORK/nosnap" -o "$WORK/em-none"
+cp -r "$WORK/em3" "$WORK/khop"
+sed -i 's/^name = "retrieval"/name = "khop"/' "$WORK/khop/config.resolved.toml"
+expect_fail em-not-retrieval "is a 'khop' run, not retrieval" "$BIN" retrieval emergence "$WORK/khop"
+cp -r "$WORK/em3" "$WORK/garbage"
+printf 'not a safetensors file' > "$WORK/garbage/snapshots/step_00000020.safetensors"
+expect_fail em-malformed "step_00000020.safetensors" "$BIN" retrieval emergence "$WORK/garbage"
+cp -r "$WORK/em3" "$WORK/otherD"
+sed -i 's/^n = 2$/n = 3/' "$WORK/otherD/config.resolved.toml"
+expect_fail em-wrong-spec "probe 0: retrieval metadata" "$BIN" retrieval emergence "$WORK/otherD"
+expect_fail em-no-args "runs is required" "$BIN" retrieval emergence
+test ! -e "$WORK/em-none" && PASSES=$((PASSES + 1)) || { echo "FAIL [em-no-partial]"; FAILS=$((FAILS + 1)); }
 finish

@@ -6,13 +6,17 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "../model/model_test_util.h"
 #include "constructions/head_roles.h"
 #include "constructions/retrieval.h"
+#include "model/weights.h"
+#include "train/config.h"
 #include "util/error.h"
+#include "util/fs.h"
 
 namespace attnlab {
 namespace {
@@ -302,6 +306,143 @@ TEST(RetrievalConstruction, BadSpecsAreErrorsWithHints) {
   k4.k = 4;
   expect_error([&] { khop_verify(kb, k4, 4, 1); }, "do not fit the model");
   expect_error([&] { khop_construction_layers(0); }, "k = 0");
+}
+
+// A synthetic run directory: config.resolved.toml of a retrieval run, metrics.jsonl with per-D evals and
+// snapshots at steps 10..40 whose hand-made patterns (built from the generator's own def_pos, not from the
+// classifier's chain index) mix a role's target row with a uniform row at strength alpha(step):
+//   L0H0 previous-token  alpha 0.1 0.3 0.8 0.9  -> crosses 0.5 at step 30 (score = alpha + (1 - alpha)/T)
+//   L1H0 definition      alpha 0.0 0.1 0.2 0.9  -> crosses at step 40
+//   L0H1, L1H1 uniform   alpha 0                -> "uniform", never
+// with the snapshot "tokens" given as strings, so head_roles_run rebuilds the metadata itself.
+struct SyntheticRun {
+  std::string dir;
+  RetrievalSpec spec{2, 1, 0, 0, 8, 4, true};
+  std::vector<RetrievalInstance> probes;
+
+  explicit SyntheticRun(const std::string& name) : dir(::testing::TempDir() + "/" + name) {
+    std::filesystem::remove_all(dir);
+    dir_create(dir + "/snapshots");
+    TrainConfig cfg;
+    cfg.seed = 7;
+    cfg.task.name = "retrieval", cfg.task.n = 2, cfg.task.chains = 1, cfg.task.variables = 8, cfg.task.values = 4;
+    cfg.task.supervision = "curriculum";
+    file_write_atomic(dir + "/config.resolved.toml", train_config_to_toml(cfg));
+    file_write_atomic(dir + "/metrics.jsonl",
+                      "{\"kind\":\"train\",\"step\":10,\"loss\":1.0,\"acc\":0.5,\"lr\":0.001}\n"
+                      "{\"kind\":\"eval\",\"step\":20,\"results\":[{\"n\":1,\"exact\":0.95},{\"n\":2,\"exact\":0.6}]}\n"
+                      "{\"kind\":\"eval\",\"step\":40,\"results\":[{\"n\":1,\"exact\":1.0},{\"n\":2,\"exact\":0.92}]}\n");
+    HeadRoleOptions opt;
+    opt.probes = 16, opt.seed = 5;
+    probes = head_roles_probes(spec, opt);
+    const double prev[] = {0.1, 0.3, 0.8, 0.9}, def[] = {0.0, 0.1, 0.2, 0.9};
+    for (int k = 0; k < 4; ++k) write_snapshot(10 * (k + 1), prev[k], def[k]);
+  }
+
+  void write_snapshot(int64_t step, double a_prev, double a_def) {
+    const int64_t P = static_cast<int64_t>(probes.size()), T = static_cast<int64_t>(probes[0].tokens.size());
+    auto uniform = torch::full({P, 2, T, T}, 1.0 / static_cast<double>(T), torch::kFloat64);
+    auto l0 = uniform.clone(), l1 = uniform.clone();
+    const auto vocab = retrieval_vocab(spec);
+    std::vector<std::vector<std::string>> tokens;
+    for (int64_t b = 0; b < P; ++b) {
+      const auto& r = probes[b];
+      for (int64_t q = 1; q < T; ++q) {
+        l0[b][0][q] *= (1 - a_prev);
+        l0[b][0][q][q - 1] += a_prev;
+        if (r.def_pos[q] >= 0 && q % 2 == 1) {  // rhs variables and the query read their definition
+          l1[b][0][q] *= (1 - a_def);
+          l1[b][0][q][r.def_pos[q]] += a_def;
+        }
+      }
+      tokens.emplace_back();
+      for (int64_t id : r.tokens) tokens.back().push_back(vocab[id]);
+    }
+    char name[64];
+    std::snprintf(name, sizeof name, "/snapshots/step_%08lld.safetensors", static_cast<long long>(step));
+    tensors_write(dir + name, {{"blocks.0.attn.hook_pattern", l0.to(torch::kFloat32)},
+                               {"blocks.1.attn.hook_pattern", l1.to(torch::kFloat32)}},
+                  {{"step", std::to_string(step)}, {"tokens", nlohmann::json(tokens).dump()}});
+  }
+};
+
+TEST(RetrievalHeadRoles, EmergenceOfASyntheticSnapshotHistory) {
+  OneThread one_thread;
+  SyntheticRun syn("emergence_run");
+  HeadRoleOptions opt;
+  RunEmergence run = head_roles_run(syn.dir, opt);
+  EXPECT_EQ(run.seed, 7);
+  ASSERT_EQ(run.history.size(), 4u);
+  EXPECT_EQ(run.history[2].first, 30);
+  ASSERT_EQ(run.emergence.size(), 4u);
+  EXPECT_EQ(run.emergence[0].layer * 10 + run.emergence[0].head, 0);
+  EXPECT_EQ(run.emergence[0].role, "previous-token");
+  EXPECT_EQ(run.emergence[0].step, 30);
+  EXPECT_EQ(run.emergence[1].layer * 10 + run.emergence[1].head, 10);
+  EXPECT_EQ(run.emergence[1].role, "definition");
+  EXPECT_EQ(run.emergence[1].step, 40);
+  for (int i : {2, 3}) {
+    EXPECT_EQ(run.emergence[i].role, "uniform");
+    EXPECT_EQ(run.emergence[i].step, -1);
+  }
+  // score = alpha + (1 - alpha) / T at every row with a target: the previous-token timeline, T = 10
+  std::vector<std::string> role_of;
+  auto timeline = head_roles_timeline(run, &role_of);
+  EXPECT_EQ(role_of[0], "previous-token");
+  EXPECT_NEAR(timeline[0][1], 0.3 + 0.7 / 10, 1e-6);
+  EXPECT_NEAR(timeline[1][3], 0.9 + 0.1 / 10, 1e-6);
+  EXPECT_EQ(run.accuracy_step.at(1), 20);
+  EXPECT_EQ(run.accuracy_step.at(2), 40);
+  EXPECT_EQ(head_roles_order_text(run), "L0H0 previous-token@30 < L1H0 definition@40");
+  // a second run whose heads emerge together: a different order key, so "same_order" is false
+  SyntheticRun late("emergence_run_2");
+  late.write_snapshot(40, 0.9, 0.0);  // L1H0 definition below 0.5 at step 40 ...
+  late.write_snapshot(50, 0.9, 0.9);  // ... and crossing at step 50: later, but the same order
+  RunEmergence run2 = head_roles_run(late.dir, opt);
+  EXPECT_EQ(head_roles_order_text(run2), "L0H0 previous-token@30 < L1H0 definition@50");
+  EXPECT_TRUE(head_roles_runs_json({run, run2}, 0.5)["same_order"].get<bool>());
+  late.write_snapshot(10, 0.9, 0.9);  // both at the first snapshot: one group, a different key
+  RunEmergence run3 = head_roles_run(late.dir, opt);
+  EXPECT_EQ(head_roles_order_text(run3), "L0H0 previous-token@10 = L1H0 definition@10");
+  auto j = head_roles_runs_json({run, run3}, 0.5);
+  EXPECT_FALSE(j["same_order"].get<bool>());
+  EXPECT_EQ(j["runs"][0]["heads"][1]["step"], 40);
+  EXPECT_EQ(j["runs"][0]["accuracy_step"]["2"], 40);
+}
+
+TEST(RetrievalHeadRoles, EmergenceOfBadRunDirectoriesIsAnErrorWithAHint) {
+  OneThread one_thread;
+  HeadRoleOptions opt;
+  auto expect_error = [&](const std::string& dir, const std::string& needle) {
+    try {
+      head_roles_run(dir, opt);
+      ADD_FAILURE() << "no error for " << needle;
+    } catch (const Error& e) {
+      EXPECT_NE(e.message().find(needle), std::string::npos) << e.message();
+      EXPECT_FALSE(e.hint().empty()) << needle;
+    }
+  };
+  const std::string base = ::testing::TempDir() + "/emergence_bad";
+  std::filesystem::remove_all(base);
+  dir_create(base);
+  expect_error(base + "/none", "no run directory");
+  expect_error(base, "no config.resolved.toml");
+  SyntheticRun syn("emergence_bad_run");
+  std::filesystem::remove_all(syn.dir + "/snapshots");
+  expect_error(syn.dir, "no attention snapshots");
+  SyntheticRun other("emergence_bad_task");
+  TrainConfig cfg;
+  cfg.task.name = "khop";
+  file_write_atomic(other.dir + "/config.resolved.toml", train_config_to_toml(cfg));
+  expect_error(other.dir, "is a 'khop' run, not retrieval");
+  SyntheticRun garbage("emergence_bad_file");
+  file_write_atomic(garbage.dir + "/snapshots/step_00000020.safetensors", "not a safetensors file");
+  expect_error(garbage.dir, "step_00000020.safetensors");
+  SyntheticRun wrong_d("emergence_bad_spec");  // the probes are D = 2 instances, the config says D = 3
+  TrainConfig c3;
+  c3.task.name = "retrieval", c3.task.n = 3, c3.task.chains = 1, c3.task.variables = 8, c3.task.values = 4;
+  file_write_atomic(wrong_d.dir + "/config.resolved.toml", train_config_to_toml(c3));
+  expect_error(wrong_d.dir, "probe 0: retrieval metadata");
 }
 
 }  // namespace

@@ -369,5 +369,75 @@ TEST(RetrievalPrompts, ListParsingAndBadSpecs) {
   EXPECT_EQ(prompts_generate(spec).size(), 5u);
 }
 
+// retrieval_metadata rebuilds the generator's metadata from the tokens: exactly (chain numbers included) when
+// unshuffled, and up to a renumbering of the distractor chains (main chain 0 kept) when shuffled.
+TEST(RetrievalTask, MetadataFromTokensMatchesTheGenerator) {
+  const std::vector<RetrievalSpec> specs = {{1, 1, 0, 0, 8, 4, true},  {2, 1, 0, 0, 8, 4, true},
+                                            {5, 2, 3, 2, 26, 10, true}, {4, 3, 1, 3, 30, 12, false},
+                                            {3, 2, 0, 1, 26, 10, false}, {7, 0, 0, 0, 7, 2, true}};
+  for (const auto& spec : specs) {
+    TaskRng rng(11 + spec.depth);
+    const auto vocab = retrieval_vocab(spec);
+    for (int i = 0; i < 50; ++i) {
+      RetrievalInstance g = retrieval_instance(spec, rng);
+      std::vector<std::string> text;
+      for (int64_t id : g.tokens) text.push_back(vocab[id]);
+      for (const RetrievalInstance& m : {retrieval_metadata(spec, g.tokens), retrieval_metadata(spec, text)}) {
+        EXPECT_EQ(m.tokens, g.tokens);
+        EXPECT_EQ(m.answer, g.answer);
+        EXPECT_EQ(m.stmt_of, g.stmt_of);
+        EXPECT_EQ(m.depth_of, g.depth_of);
+        EXPECT_EQ(m.def_pos, g.def_pos);
+        EXPECT_EQ(m.value_of, g.value_of);
+        if (!spec.shuffle) {
+          EXPECT_EQ(m.chain_of, g.chain_of);
+        }
+        std::map<int64_t, int64_t> rename;  // generator chain -> rebuilt chain: must be a bijection fixing 0
+        std::set<int64_t> image;
+        for (size_t t = 0; t < g.chain_of.size(); ++t) {
+          auto [it, added] = rename.emplace(g.chain_of[t], m.chain_of[t]);
+          EXPECT_EQ(it->second, m.chain_of[t]) << "position " << t;
+          if (added) {
+            EXPECT_TRUE(image.insert(m.chain_of[t]).second) << "two chains merged at position " << t;
+          }
+        }
+        EXPECT_EQ(rename.at(0), 0);
+      }
+    }
+  }
+}
+
+TEST(RetrievalTask, MetadataOfMalformedTokensIsAnErrorNamingThePosition) {
+  const RetrievalSpec spec{2, 1, 0, 0, 8, 4, false};  // W = 4 values (ids 0..3), K = 8 variables (4..11), ? = 12
+  // "A 1  B A  C 2  D C  ?  B": valid, D = 2 (B = A = 1)
+  const std::vector<int64_t> ok = {4, 1, 5, 4, 6, 2, 7, 6, 12, 5};
+  EXPECT_EQ(retrieval_metadata(spec, ok).answer, 1);
+  auto expect_error = [&](std::vector<int64_t> tok, const std::string& needle) {
+    try {
+      retrieval_metadata(spec, tok);
+      ADD_FAILURE() << "no error for " << needle;
+    } catch (const Error& e) {
+      EXPECT_NE(e.message().find(needle), std::string::npos) << e.message();
+      EXPECT_FALSE(e.hint().empty());
+    }
+  };
+  expect_error({4, 1, 5, 4, 6, 2, 7, 6, 12}, "9 tokens, expected T = 10");
+  expect_error({4, 1, 4, 5, 6, 2, 7, 6, 12, 5}, "defined twice (positions 0 and 2)");
+  expect_error({4, 1, 5, 9, 6, 2, 7, 6, 12, 5}, "the rhs variable at position 3 is never defined");
+  expect_error({4, 1, 5, 4, 6, 4, 7, 6, 12, 5}, "is the rhs of two statements (positions 3 and 5)");
+  expect_error({4, 5, 5, 4, 6, 2, 7, 6, 12, 7}, "cycle");
+  expect_error({4, 1, 5, 4, 6, 2, 7, 6, 5, 12}, "not \"? variable\"");
+  expect_error({4, 1, 5, 4, 6, 2, 7, 5, 12, 7}, "the query's chain has 3 statements, the spec has D = 2");
+  expect_error({4, 1, 5, 4, 6, 2, 7, 6, 12, 4}, "must be the top of its chain");
+  expect_error({1, 1, 5, 4, 6, 2, 7, 6, 12, 5}, "position 0 (a statement's lhs) holds id 1");
+  expect_error({4, 12, 5, 4, 6, 2, 7, 6, 12, 5}, "position 1 (a statement's rhs) holds id 12");
+  try {
+    retrieval_metadata(spec, std::vector<std::string>{"A", "1", "B", "A", "C", "2", "D", "Z", "?", "B"});
+    ADD_FAILURE() << "no error for an unknown token string";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("token 'Z' at position 7 is not in the vocabulary"), std::string::npos) << e.message();
+  }
+}
+
 }  // namespace
 }  // namespace attnlab
