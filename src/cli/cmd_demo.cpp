@@ -21,6 +21,7 @@ void demo_compile(const std::string& out);  // src/cli/cmd_compile.cpp: compile 
 void demo_train(const std::string& out);  // src/cli/cmd_train.cpp: a short training run + report.html
 void demo_universal(const std::string& out);  // src/cli/cmd_universal.cpp: U checked against attention
 void demo_retrieval(const std::string& out);  // src/cli/cmd_construct.cpp: the log-depth retrieval construction
+void demo_train_retrieval(const std::string& out);  // src/cli/cmd_train.cpp: a short retrieval run + head roles
 
 namespace {
 
@@ -105,6 +106,7 @@ void cmd_demo_register(CLI::App& app) {
     demo_retrieval(out);
     demo_gp(out);
     demo_train(out);
+    demo_train_retrieval(out);
     std::cout << "\ndemo finished: everything is under " << out << "/\n";
   });
 }

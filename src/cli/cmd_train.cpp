@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/cli.h"
+#include "constructions/head_roles.h"
 #include "train/config.h"
 #include "train/trainer.h"
 #include "util/error.h"
@@ -52,6 +53,29 @@ void demo_train(const std::string& out) {
   train_run(cfg, dir, opt);
   std::cout << "(the same from a config file: ./build/attnlab train examples/experiments/index_lookup_reduced.toml "
                "--out runs/il)\n";
+}
+
+// `make demo`'s retrieval part: a short curriculum run (D = 2, 3 layers) with attention snapshots, then the
+// head roles over its snapshots (the same as `attnlab retrieval emergence DIR`).
+void demo_train_retrieval(const std::string& out) {
+  std::cout << "\n== training on retrieval (docs/retrieval.md): D = 2, 3 layers, implicit curriculum ==\n";
+  const std::string dir = out + "/train_retrieval";
+  std::filesystem::remove_all(dir);
+  TrainConfig cfg = train_config_parse(
+      "seed = 5\n[task]\nname = \"retrieval\"\nn = 2\nchains = 1\nvariables = 8\nvalues = 4\n"
+      "supervision = \"curriculum\"\n[model]\nn_layers = 3\nd_model = 32\nn_heads = 2\ninit_std = 0.1\n"
+      "[optim]\nlr = 3e-3\n[schedule]\nwarmup = 50\n[train]\nsteps = 1500\nbatch = 64\nlog_every = 250\n"
+      "eval_every = 500\ncheckpoint_every = 1500\nsnapshot_every = 250\n[eval]\nsize = 500\n",
+      "demo");
+  TrainOptions opt;
+  opt.quiet = cli_globals().quiet;
+  opt.argv_text = "attnlab demo (retrieval training)";
+  opt.out = &std::cout;
+  train_run(cfg, dir, opt);
+  RunEmergence run = head_roles_run(dir, HeadRoleOptions{});
+  std::cout << "heads in the order their roles emerged: " << head_roles_order_text(run) << "\n"
+            << "(the full table and timeline: ./build/attnlab retrieval emergence " << dir << " -o " << dir
+            << "/emergence)\n";
 }
 
 void cmd_train_register(CLI::App& app) {
