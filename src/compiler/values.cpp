@@ -199,6 +199,15 @@ Atom map_node_apply(const Node* n, const std::vector<Atom>& args) {
 
 void values_infer(Plan& plan, std::vector<std::string>& problems) {
   const int N = plan.opt.max_len;
+  bool soft = false;  // a softmax selector's weights are real: no finite value set (real-valued mode instead)
+  for (const Node* n : rasp::graph_topo({plan.target}))
+    if (n->kind == NodeKind::SoftSelect) {
+      problems.push_back(rasp::loc_message(n->loc, "'" + n->label() + "'") +
+                         ": softmax_select has real weights; compile it with the real-valued mode "
+                         "(compile_real, docs/universal.md), not the value-set compiler");
+      soft = true;
+    }
+  if (soft) return;
   for (const Node* n : rasp::graph_topo({plan.target})) {
     if (n->is_selector()) continue;
     if (n->kind == NodeKind::Const && !n->constant.is_atom()) continue;  // a container operand of a map

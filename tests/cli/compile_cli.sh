@@ -39,6 +39,8 @@ expect_fail causal_reverse "later positions" "$BIN" compile examples/reverse.ras
 [ ! -e "$WORK/x1" ] && PASSES=$((PASSES + 1)) || { echo "FAIL [causal_reverse]: wrote $WORK/x1"; FAILS=$((FAILS + 1)); }
 expect_fail no_vocab "vocabulary is empty" "$BIN" compile examples/reverse.rasp --vocab " " -o "$WORK/x2"
 expect_fail dup_vocab "twice" "$BIN" compile examples/reverse.rasp --vocab "a a" -o "$WORK/x3"
+printf 'x = aggregate(softmax_select(tokens_float, tokens_float, 1), tokens_float);\n' > "$WORK/soft.rasp"
+expect_fail softmax_select "softmax_select has real weights" "$BIN" compile "$WORK/soft.rasp" --vocab "1 2" --max-len 4 -o "$WORK/x4"
 expect_fail max_len "--max-len 0" "$BIN" compile examples/reverse.rasp --vocab "a" --max-len 0 -o "$WORK/x4"
 expect_fail bad_name "no s-op named 'nope'" "$BIN" compile examples/reverse.rasp --name nope --vocab "a" -o "$WORK/x5"
 expect_fail missing_file "missing.rasp" "$BIN" compile "$WORK/missing.rasp" --vocab "a" -o "$WORK/x6"
