@@ -1,10 +1,14 @@
 #include "train/report.h"
 
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
+#include "constructions/head_roles.h"
+#include "gp/plot.h"
 #include "model/weights.h"
 #include "report/html.h"
+#include "train/config.h"
 #include "train/snapshot.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -159,6 +163,60 @@ nlohmann::json train_report_data(const std::string& run_dir) {
   return d;
 }
 
+namespace {
+
+// The first <tag ...>...</tag> element of an HTML text ("" when absent).
+std::string html_element(const std::string& page, const std::string& tag) {
+  size_t a = page.find("<" + tag), b = page.find("</" + tag + ">", a == std::string::npos ? 0 : a);
+  return a == std::string::npos || b == std::string::npos ? "" : page.substr(a, b + tag.size() + 3 - a);
+}
+
+// Retrieval runs (docs/retrieval.md): the emergence of head roles over the snapshots (a timeline SVG and the
+// order) and, once the final model is saved, the hop chain of one probe through it. Static sections below the
+// curves; a run whose snapshots cannot be classified yet says why instead of failing the training.
+std::string retrieval_sections(const std::string& run_dir) {
+  std::string task;
+  try {
+    task = train_config_read(run_dir + "/config.resolved.toml").task.name;
+  } catch (const Error&) {
+    return "";  // the curves do not need the config; the report must never fail the training
+  }
+  if (task != "retrieval") return "";
+  std::string out = "<section id=\"retrieval\" style=\"margin:1em\"><h2>Emergence of head roles</h2>\n";
+  try {
+    RunEmergence run = head_roles_run(run_dir, HeadRoleOptions{});
+    std::vector<std::string> role_of;
+    std::vector<std::vector<double>> timeline = head_roles_timeline(run, &role_of);
+    gp::PlotSpec plot;
+    plot.title = "role score of each head over training (attnlab retrieval emergence)";
+    plot.xlabel = "step";
+    plot.ylabel = "score of the head's final role";
+    for (size_t i = 0; i < timeline.size() && i < run.emergence.size(); ++i) {
+      gp::PlotSeries series;
+      series.label = "L" + std::to_string(run.emergence[i].layer) + "H" + std::to_string(run.emergence[i].head) + " " +
+                     role_of[i];
+      for (size_t k = 0; k < run.history.size() && k < timeline[i].size(); ++k) {
+        series.x.push_back(static_cast<double>(run.history[k].first));
+        series.y.push_back(timeline[i][k]);
+      }
+      plot.series.push_back(series);
+    }
+    out += gp::plot_svg(plot) + "\n<p>Order of emergence: " + html_escape(head_roles_order_text(run)) + "</p>\n";
+    if (std::filesystem::exists(run_dir + "/model/config.json") && !run.history.empty()) {
+      SequenceModel model = model_load(run_dir + "/model");
+      RetrievalInstance probe = head_roles_probes(run.spec, HeadRoleOptions{})[0];
+      std::string page = hop_view_html(hop_trace(model, run.spec, probe), run.history.back().second, "hop chain");
+      out += "<h2>Hop chain of one probe through the final model</h2>\n" + html_element(page, "svg") + "\n" +
+             html_element(page, "table") + "\n";
+    }
+  } catch (const Error& e) {
+    out += "<p>(head roles not available: " + html_escape(e.message()) + ")</p>\n";
+  }
+  return out + "</section>\n";
+}
+
+}  // namespace
+
 void train_report_write(const std::string& run_dir) {
   nlohmann::json data = train_report_data(run_dir);
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
@@ -167,6 +225,7 @@ void train_report_write(const std::string& run_dir) {
   out += "<title>" + html_escape(data["title"].get<std::string>()) + "</title>\n<style>";
   out += kReportCss;
   out += "</style>\n</head>\n<body>\n<div id=\"attnlab-root\"><noscript>This page needs JavaScript.</noscript></div>\n";
+  out += retrieval_sections(run_dir);
   out += "<script type=\"application/json\" id=\"attnlab-data\">" + html_json_block(data) + "</script>\n";
   out += "<script>" + std::string(kReportJs) + "</script>\n</body>\n</html>\n";
   file_write_atomic(run_dir + "/report.html", out);

@@ -1,7 +1,9 @@
 // report.html of a run: loss and accuracy curves (training, and held-out per evaluation length) and the
 // attention maps of probe example 0 over training, every layer and head, with a step slider. One standalone
 // file built like src/report/html.h's pages (data in a JSON block, inline script, a CSP that forbids any
-// network access); it is rebuilt from metrics.jsonl and snapshots/ at every checkpoint and at the end.
+// network access); it is rebuilt from metrics.jsonl and snapshots/ at every checkpoint and at the end. A
+// retrieval run also gets the emergence timeline of its heads' roles and the hop chain of one probe through the
+// final model (src/constructions/head_roles.h).
 #pragma once
 
 #include <string>

@@ -80,6 +80,10 @@ TINY=(train.steps=40 train.snapshot_every=10 train.eval_every=20 train.log_every
       train.probe_size=8 eval.size=64 'eval.lengths=[1,2]')
 expect_ok em-train3 "$BIN" --threads 1 train "$CFG" seed=3 "${TINY[@]}" --out "$WORK/em3"
 expect_ok em-train4 "$BIN" --threads 1 train "$CFG" seed=4 "${TINY[@]}" --out "$WORK/em4"
+# a retrieval run's report.html holds the emergence timeline and the hop chain of one probe
+expect_grep em-report-emergence "<h2>Emergence of head roles</h2>" "$WORK/em3/report.html"
+expect_grep em-report-order "Order of emergence: " "$WORK/em3/report.html"
+expect_grep em-report-hops "<h2>Hop chain of one probe through the final model</h2>" "$WORK/em3/report.html"
 expect_ok emergence "$BIN" retrieval emergence "$WORK/em3" "$WORK/em4" -o "$WORK/em"
 expect_grep em-run "^run .*/em4  \(seed 4, D = 2, 4 snapshots, steps 10..40\)$" "$WORK/out"
 expect_grep em-header "^  layer head final role +score  emerged at step$" "$WORK/out"
