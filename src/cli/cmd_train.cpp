@@ -37,20 +37,24 @@ void train_command(const TrainArgs& a) {
 }  // namespace
 
 // Part 5 of `attnlab demo`: a one-layer transformer learns index lookup (N = 8, |Σ| = 4) in a few seconds.
+// Trains `toml` from scratch in `dir` (the demo always starts over), printing progress to stdout.
+void demo_train_run(const std::string& dir, const std::string& toml, const std::string& label) {
+  std::filesystem::remove_all(dir);
+  TrainOptions opt;
+  opt.quiet = cli_globals().quiet;
+  opt.argv_text = label;
+  opt.out = &std::cout;
+  train_run(train_config_parse(toml, "demo"), dir, opt);
+}
+
 void demo_train(const std::string& out) {
   std::cout << "\n== 5. training: a one-layer transformer learns index lookup (N = 8) ==\n";
-  const std::string dir = out + "/train_index_lookup";
-  std::filesystem::remove_all(dir);  // the demo always trains from scratch
-  TrainConfig cfg = train_config_parse(
+  demo_train_run(
+      out + "/train_index_lookup",
       "seed = 0\n[task]\nname = \"index_lookup\"\nn = 8\nalphabet = 4\n[model]\nd_model = 32\n"
       "[optim]\nlr = 0.005\n[schedule]\nwarmup = 20\n[train]\nsteps = 400\nbatch = 64\nlog_every = 100\n"
       "eval_every = 200\ncheckpoint_every = 200\nsnapshot_every = 25\n[eval]\nlengths = [8]\nsize = 512\n",
-      "demo");
-  TrainOptions opt;
-  opt.quiet = cli_globals().quiet;
-  opt.argv_text = "attnlab demo (part 5)";
-  opt.out = &std::cout;
-  train_run(cfg, dir, opt);
+      "attnlab demo (part 5)");
   std::cout << "(the same from a config file: ./build/attnlab train examples/experiments/index_lookup_reduced.toml "
                "--out runs/il)\n";
 }
@@ -60,18 +64,13 @@ void demo_train(const std::string& out) {
 void demo_train_retrieval(const std::string& out) {
   std::cout << "\n== training on retrieval (docs/retrieval.md): D = 2, 3 layers, implicit curriculum ==\n";
   const std::string dir = out + "/train_retrieval";
-  std::filesystem::remove_all(dir);
-  TrainConfig cfg = train_config_parse(
+  demo_train_run(
+      dir,
       "seed = 5\n[task]\nname = \"retrieval\"\nn = 2\nchains = 1\nvariables = 8\nvalues = 4\n"
       "supervision = \"curriculum\"\n[model]\nn_layers = 3\nd_model = 32\nn_heads = 2\ninit_std = 0.1\n"
       "[optim]\nlr = 3e-3\n[schedule]\nwarmup = 50\n[train]\nsteps = 1500\nbatch = 64\nlog_every = 250\n"
       "eval_every = 500\ncheckpoint_every = 1500\nsnapshot_every = 250\n[eval]\nsize = 500\n",
-      "demo");
-  TrainOptions opt;
-  opt.quiet = cli_globals().quiet;
-  opt.argv_text = "attnlab demo (retrieval training)";
-  opt.out = &std::cout;
-  train_run(cfg, dir, opt);
+      "attnlab demo (retrieval training)");
   RunEmergence run = head_roles_run(dir, HeadRoleOptions{});
   std::cout << "heads in the order their roles emerged: " << head_roles_order_text(run) << "\n"
             << "(the full table and timeline: ./build/attnlab retrieval emergence " << dir << " -o " << dir
