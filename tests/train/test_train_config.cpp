@@ -96,6 +96,47 @@ TEST(TrainOptim, AdamWOneStepByHand) {
   EXPECT_NEAR(st[1].second.item<double>(), 0.00025, 1e-15);
 }
 
+// AdamW with weight decay on a matrix and not on a vector, by hand, against the optimiser's flat buffers over
+// four steps — including a gradient set to none (the optimiser adopts the new one) and a parameter whose storage
+// is replaced behind its back (it falls back to the per-parameter path); the update must stay the same.
+TEST(TrainOptim, FlatBuffersMatchAdamWByHandThroughReplacedGradsAndStorage) {
+  OptimConfig oc;
+  oc.weight_decay = 0.05;
+  auto w = torch::tensor({{0.5, -1.0, 2.0}, {1.5, 0.25, -0.75}}, torch::kFloat64).requires_grad_(true);
+  auto b = torch::tensor({0.1, -0.2, 0.3}, torch::kFloat64).requires_grad_(true);
+  auto w_ref = w.detach().clone(), b_ref = b.detach().clone();
+  auto mw = torch::zeros_like(w_ref), vw = torch::zeros_like(w_ref), mb = torch::zeros_like(b_ref),
+       vb = torch::zeros_like(b_ref);
+  Optimizer opt(oc, {{"w", w}, {"b", b}});
+  const double lr = 0.01;
+  for (int step = 1; step <= 4; ++step) {
+    if (step == 3) w.mutable_grad() = torch::Tensor();  // set to none, as Module::zero_grad(true) would
+    if (step == 4) {
+      torch::NoGradGuard no_grad;
+      w.set_data(w.detach().clone());  // new storage: no longer a view of the flat buffer
+    }
+    opt.zero_grad();
+    auto x = torch::arange(1.0, 7.0, torch::kFloat64).view({2, 3}) * step;
+    ((w * w * x).sum() + (b * x[0]).sum()).backward();
+    opt.step(lr);
+    // the reference: g_w = 2 w x, g_b = x[0]
+    auto gw = 2 * w_ref * x, gb = x[0];
+    double bc1 = 1 - std::pow(0.9, step), bc2 = 1 - std::pow(0.999, step);
+    w_ref.mul_(1 - lr * 0.05);
+    mw = 0.9 * mw + 0.1 * gw; vw = 0.999 * vw + 0.001 * gw * gw;
+    mb = 0.9 * mb + 0.1 * gb; vb = 0.999 * vb + 0.001 * gb * gb;
+    w_ref -= lr / bc1 * mw / (vw.sqrt() / std::sqrt(bc2) + 1e-8);
+    b_ref -= lr / bc1 * mb / (vb.sqrt() / std::sqrt(bc2) + 1e-8);
+    EXPECT_LT((w.detach() - w_ref).abs().max().item<double>(), 1e-14) << "step " << step;
+    EXPECT_LT((b.detach() - b_ref).abs().max().item<double>(), 1e-14) << "step " << step;
+  }
+  // the state still names and shapes every tensor
+  auto st = opt.state();
+  ASSERT_EQ(st.size(), 4u);
+  EXPECT_EQ(st[0].second.sizes(), w.sizes());
+  EXPECT_LT((st[0].second - mw).abs().max().item<double>(), 1e-14);
+}
+
 TEST(TrainOptim, SgdMomentumTwoStepsAndClipByHand) {
   OptimConfig oc;
   oc.name = "sgd";
