@@ -19,6 +19,8 @@ void cmd_model_register(CLI::App& app);
 void cmd_rasp_register(CLI::App& app);
 void cmd_demo_register(CLI::App& app);
 void cmd_gp_register(CLI::App& app);  // `gp kernel|spectrum|learning-curve` (NNGP kernels, S_L spectra)
+void cmd_gp_sectors_register(CLI::App* gp);  // `gp sectors` (cmd_gp_sectors.cpp; called by cmd_gp_register)
+void cmd_gp_trained_register(CLI::App* gp);  // `gp train-check` (cmd_gp_trained.cpp; called by cmd_gp_register)
 void cmd_construct_register(CLI::App& app);  // `construct ...` and `bounds`
 void cmd_compile_register(CLI::App& app);    // `compile FILE.rasp ...` (src/compiler/)
 void cmd_train_register(CLI::App& app);  // `train` and `sweep` (src/train/, docs/training.md)

@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "gp/inference.h"
+#include "gp/irrep_power.h"
 #include "gp/kernels.h"
 #include "gp/monte_carlo.h"
 #include "gp/plot.h"
@@ -40,6 +41,7 @@ struct GpArgs {
   std::string target = "pair";    // learning-curve target
   std::string ns = "1,2,4,8,16,32,64,128";
   int trials = 20;
+  bool no_krr = false;            // learning-curve: prediction only (no full Gram)
   double ridge = 1e-6;            // relative to E_p K(x, x)
   int mc_replicas = 8;
   std::string widths = "8,16,32,64,128";  // mc-check
@@ -166,10 +168,19 @@ json spectrum_json(const Spectrum& s) {
   json irreps = json::array();
   for (const auto& ir : s.irreps)
     irreps.push_back({{"lambda", ir.lambda}, {"name", partition_name(ir.lambda)}, {"dim", ir.dim},
-                      {"multiplicity", ir.multiplicity}, {"boxes_below_first_row", ir.boxes_below},
+                      {"multiplicity", ir.multiplicity}, {"ssyt", ir.ssyt}, {"boxes_below_first_row", ir.boxes_below},
                       {"eigenvalues", ir.eigenvalues}});
-  return {{"vocab", s.vocab}, {"length", s.length}, {"token_probs", s.token_probs}, {"irreps", irreps},
-          {"trace", s.trace}, {"expected_diag", s.expected_diag}, {"seconds", s.seconds}};
+  return {{"vocab", s.vocab}, {"length", s.length}, {"group", s.group}, {"group_size", s.group_size},
+          {"token_probs", s.token_probs}, {"irreps", irreps}, {"trace", s.trace}, {"expected_diag", s.expected_diag},
+          {"seconds", s.seconds}};
+}
+
+std::string group_line(const Spectrum& s) {
+  if (s.group == "S_L")
+    return "group S_L = S_" + std::to_string(s.group_size) + ": simultaneous permutations of all positions";
+  if (s.group_size == s.length) return "group S_{L-1}: L = 1, nothing to permute (last-token readout)";
+  return "group S_{L-1} = S_" + std::to_string(s.group_size) + ": permutations of positions 0.." +
+         std::to_string(s.group_size - 1) + "; the last position is a spectator (last-token readout)";
 }
 
 void gp_spectrum(const GpArgs& a) {
@@ -177,14 +188,16 @@ void gp_spectrum(const GpArgs& a) {
   check_sizes(a);
   auto spec = kernel_spec_parse(a.spec);
   progress("spectrum: V = " + std::to_string(a.vocab) + ", L = " + std::to_string(a.length));
-  auto s = kernel_spectrum(spec, a.vocab, a.length, token_probs(a), gram_options(a));
+  auto s = kernel_spectrum(spec, a.vocab, a.length, token_probs(a), gram_options(a), progress);
   dir_create(a.out);
   json j = spectrum_json(s);
   j["spec"] = a.spec;
-  std::printf("%-16s %8s %6s %5s  %s\n", "irrep", "d_lambda", "#SSYT", "k", "eigenvalues (each x d_lambda)");
+  std::printf("%s\n", group_line(s).c_str());
+  std::printf("%-16s %8s %6s %5s %6s  %s\n", "irrep", "d_lambda", "#SSYT", "k", "block", "eigenvalues (each x d_lambda)");
   PlotSeries top{"top eigenvalue per irrep"};
   for (const auto& ir : s.irreps) {
-    std::printf("%-16s %8.0f %6.0f %5d ", partition_name(ir.lambda).c_str(), ir.dim, ir.multiplicity, ir.boxes_below);
+    std::printf("%-16s %8.0f %6.0f %5d %6.0f ", partition_name(ir.lambda).c_str(), ir.dim, ir.ssyt, ir.boxes_below,
+                ir.multiplicity);
     for (size_t i = 0; i < ir.eigenvalues.size() && i < 4; ++i) std::printf(" %.4e", ir.eigenvalues[i]);
     std::printf("%s\n", ir.eigenvalues.size() > 4 ? " ..." : "");
     top.x.push_back(ir.boxes_below);
@@ -193,9 +206,11 @@ void gp_spectrum(const GpArgs& a) {
   top.markers_only = true;
   std::printf("trace %.12g   E K(x,x) %.12g   %.2f s\n", s.trace, s.expected_diag, s.seconds);
   write_text(a.out + "/spectrum.json", j.dump(1), "spectrum");
+  std::string k_axis = s.group == "S_L" ? "boxes below the first row (L - lambda_1)" : "boxes below the first row (L - 1 - lambda_1)";
   write_text(a.out + "/spectrum.svg",
-             plot_svg({"Top eigenvalue per irrep, V=" + std::to_string(a.vocab) + " L=" + std::to_string(a.length),
-                       "boxes below the first row (L - lambda_1)", "|eigenvalue|", false, true, {top}}),
+             plot_svg({"Top eigenvalue per irrep of " + s.group + ", V=" + std::to_string(a.vocab) + " L=" +
+                           std::to_string(a.length),
+                       k_axis, "|eigenvalue|", false, true, {top}}),
              "plot");
 }
 
@@ -220,45 +235,158 @@ torch::Tensor target_values(const GpArgs& a, const torch::Tensor& seqs) {
   return torch::tensor(v, torch::kFloat64);
 }
 
-void gp_learning_curve(const GpArgs& a) {
-  cli_runtime_init();
-  check_sizes(a);
-  auto spec = kernel_spec_parse(a.spec);
-  check(std::pow((double)a.vocab, a.length) <= 8192, "learning-curve: V^L must be at most 8192 (the full operator is "
-        "diagonalised)", "use a smaller --vocab or --length");
+std::vector<int64_t> parse_ns(const GpArgs& a) {
   std::vector<int64_t> ns;
   for (double v : parse_doubles(a.ns, "--ns")) {
     check(v >= 1 && v == std::floor(v), "--ns: " + std::to_string(v) + " is not a positive integer", "e.g. --ns 1,2,4,8");
     ns.push_back((int64_t)v);
   }
+  return ns;
+}
+
+// The per-irrep route: block spectrum, the target's power per irrep, eigenlearning per n on the grouped modes.
+struct IrrepCurve {
+  Spectrum spectrum;
+  std::vector<IrrepPower> powers;
+  std::vector<IrrepPrediction> by_n;  // [ns]
+  double seconds = 0;
+};
+
+IrrepCurve irrep_curve(const GpArgs& a, const KernelSpec& spec, const std::vector<double>& q, const torch::Tensor& target,
+                       const std::vector<int64_t>& ns, double delta) {
+  auto t0 = std::chrono::steady_clock::now();
+  IrrepCurve c;
+  c.spectrum = kernel_spectrum(spec, a.vocab, a.length, q, gram_options(a), progress);
+  c.powers = irrep_powers(c.spectrum, target, progress);
+  auto modes = block_modes(c.spectrum, c.powers);
+  for (int64_t n : ns) c.by_n.push_back(eigenlearning_irreps(modes, c.spectrum.irreps.size(), (double)n, delta));
+  c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return c;
+}
+
+// Table: per irrep, d_λ, block size, the target's power and share, the predicted error at each n.
+json irrep_table(const IrrepCurve& c, const std::vector<int64_t>& ns, double norm2) {
+  std::printf("\n%s\ntarget power ||f||^2_p = %.6e; predicted test error E_0 sum (1-L_i)^2 v_i^2 per irrep:\n",
+              group_line(c.spectrum).c_str(), norm2);
+  std::printf("%-14s %8s %6s %12s %9s", "irrep", "d_lambda", "block", "power", "share");
+  for (int64_t n : ns) std::printf(" %11s", ("n=" + std::to_string(n)).c_str());
+  std::printf("\n");
+  json rows = json::array();
+  for (size_t i = 0; i < c.spectrum.irreps.size(); ++i) {
+    const auto& ir = c.spectrum.irreps[i];
+    double share = norm2 > 0 ? c.powers[i].power / norm2 : 0;
+    std::printf("%-14s %8.0f %6.0f %12.4e %9.4f", partition_name(ir.lambda).c_str(), ir.dim, ir.multiplicity,
+                c.powers[i].power, share);
+    std::vector<double> err;
+    for (const auto& p : c.by_n) err.push_back(p.by_irrep[i]), std::printf(" %11.3e", p.by_irrep[i]);
+    std::printf("\n");
+    rows.push_back({{"lambda", ir.lambda}, {"name", partition_name(ir.lambda)}, {"dim", ir.dim},
+                    {"block", ir.multiplicity}, {"power", c.powers[i].power}, {"share", share},
+                    {"mode_eigenvalues", ir.eigenvalues}, {"mode_power", c.powers[i].mode_power},
+                    {"predicted_error", err}});
+  }
+  return rows;
+}
+
+// Which routes learning-curve takes: blocks (invariant kernels), empirical KRR (unless --no-krr; V^L <= 8192) and
+// the dense eigendecomposition (the prediction for kernels without symmetry, a cross-check column when the full
+// Gram is computed for KRR anyway and V^L <= 4096). Every size limit is checked here, before any work.
+struct CurveRoutes {
+  bool blocks = false, krr = false, dense = false;
+};
+
+CurveRoutes curve_routes(const GpArgs& a, const KernelSpec& spec) {
+  double size = std::pow((double)a.vocab, a.length);
+  CurveRoutes r;
+  r.blocks = spec.symmetry() != SymmetryGroup::None;
+  r.krr = !a.no_krr;
+  r.dense = !r.blocks || (r.krr && size <= 4096);
+  check(!r.krr || size <= 8192, "learning-curve: empirical KRR needs the kernel on all V^L = " +
+        std::to_string((int64_t)size) + " sequences; V^L must be at most 8192",
+        "add --no-krr to predict from the irrep blocks only, or use a smaller --vocab or --length");
+  check(r.blocks || size <= 8192, "learning-curve: the kernel '" + a.spec + "' is not invariant under permutations of "
+        "the positions, so the prediction needs the dense operator on V^L = " + std::to_string((int64_t)size) +
+        " sequences (at most 8192)", "use a smaller --vocab or --length, or `attnlab gp sectors` for this kernel");
   check(a.ridge >= 0, "--ridge is negative", "use a relative ridge >= 0");
+  int m = spectrum_group_size(spec.symmetry(), a.length);
+  if (r.blocks) irrep_power_check_size(irrep_power_work(a.vocab, a.length, m), a.vocab, a.length);
+  return r;
+}
+
+struct CurveResults {
+  IrrepCurve blocks;             // when routes.blocks
+  DenseModes dense;              // when routes.dense
+  std::vector<KrrPoint> krr;     // [ns] when routes.krr
+};
+
+// The table (n, KRR ± se, prediction, dense check) on stdout, the JSON points and the plot series.
+json curve_points(const CurveRoutes& r, const CurveResults& c, const std::vector<int64_t>& ns, double delta,
+                  PlotSeries& emp, PlotSeries& th) {
+  json pts = json::array();
+  std::printf("%8s %14s %12s %14s %14s\n", "n", "KRR test MSE", "stderr", "predicted", "dense check");
+  for (size_t i = 0; i < ns.size(); ++i) {
+    double pd = r.dense ? eigenlearning_predict(c.dense.eigs, c.dense.coeffs2, (double)ns[i], delta).test_mse : NAN;
+    double pred = r.blocks ? c.blocks.by_n[i].total.test_mse : pd;
+    json pt = {{"n", ns[i]}, {"predicted", pred}};
+    std::printf("%8ld", (long)ns[i]);
+    if (r.krr) {
+      std::printf(" %14.6e %12.2e", c.krr[i].mse_mean, c.krr[i].mse_stderr);
+      pt["mse"] = c.krr[i].mse_mean, pt["stderr"] = c.krr[i].mse_stderr;
+      emp.x.push_back(ns[i]), emp.y.push_back(c.krr[i].mse_mean), emp.err.push_back(c.krr[i].mse_stderr);
+    } else {
+      std::printf(" %14s %12s", "-", "-");
+    }
+    std::printf(" %14.6e", pred);
+    if (r.dense) std::printf(" %14.6e", pd), pt["predicted_dense"] = pd;
+    if (r.blocks) pt["predicted_by_irrep"] = c.blocks.by_n[i].by_irrep, pt["kappa"] = c.blocks.by_n[i].total.kappa;
+    std::printf("\n");
+    pts.push_back(pt);
+    th.x.push_back(ns[i]), th.y.push_back(pred);
+  }
+  return pts;
+}
+
+void gp_learning_curve(const GpArgs& a) {
+  cli_runtime_init();
+  check_sizes(a);
+  auto spec = kernel_spec_parse(a.spec);
+  auto routes = curve_routes(a, spec);
+  auto ns = parse_ns(a);
   auto q = token_probs(a);
   if (q.empty()) q.assign(a.vocab, 1.0 / a.vocab);
   auto seqs = all_sequences(a.vocab, a.length);
   auto target = target_values(a, seqs);
   auto probs = sequence_probs(a.vocab, a.length, q);
-  progress("learning-curve: kernel on all " + std::to_string(seqs.size(0)) + " sequences");
-  auto g = kernel_gram(spec, seqs, seqs, gram_options(a)).k;
-  double ediag = (g.diagonal() * torch::tensor(probs, torch::kFloat64)).sum().item<double>();
-  double delta = a.ridge * ediag;
-  progress("learning-curve: " + std::to_string(ns.size()) + " sizes x " + std::to_string(a.trials) + " trials");
-  auto curve = learning_curve(g, probs, target, ns, a.trials, delta, a.seed);
-  dir_create(a.out);
-  json pts = json::array();
-  PlotSeries emp{"KRR (mean +- se)"}, th{"eigenlearning"};
-  std::printf("%8s %14s %12s %14s\n", "n", "KRR test MSE", "stderr", "predicted");
-  for (const auto& c : curve) {
-    std::printf("%8ld %14.6e %12.2e %14.6e\n", (long)c.n, c.mse_mean, c.mse_stderr, c.predicted);
-    pts.push_back({{"n", c.n}, {"mse", c.mse_mean}, {"stderr", c.mse_stderr}, {"predicted", c.predicted}});
-    emp.x.push_back(c.n), emp.y.push_back(c.mse_mean), emp.err.push_back(c.mse_stderr);
-    th.x.push_back(c.n), th.y.push_back(c.predicted);
+  auto p_t = torch::tensor(probs, torch::kFloat64);
+  double ediag = (kernel_diag(spec, seqs, gram_options(a)) * p_t).sum().item<double>();
+  double delta = a.ridge * ediag, norm2 = (p_t * target * target).sum().item<double>();
+  CurveResults c;
+  if (routes.blocks) c.blocks = irrep_curve(a, spec, q, target, ns, delta);
+  else progress("learning-curve: the kernel has no permutation symmetry; dense prediction only");
+  torch::Tensor g;
+  if (routes.krr || routes.dense) {
+    progress("learning-curve: kernel on all " + std::to_string(seqs.size(0)) + " sequences");
+    g = kernel_gram(spec, seqs, seqs, gram_options(a)).k;
   }
+  if (routes.dense) c.dense = dense_modes(g, probs, target);
+  if (routes.krr) {
+    progress("learning-curve: " + std::to_string(ns.size()) + " sizes x " + std::to_string(a.trials) + " trials");
+    c.krr = krr_curve(g, probs, target, ns, a.trials, delta, a.seed);
+  }
+  dir_create(a.out);
+  PlotSeries emp{"KRR (mean +- se)"}, th{routes.blocks ? "eigenlearning (irrep blocks)" : "eigenlearning (dense)"};
+  json pts = curve_points(routes, c, ns, delta, emp, th);
   emp.markers_only = true;
   json j = {{"spec", a.spec}, {"vocab", a.vocab}, {"length", a.length}, {"target", a.target}, {"ridge_relative", a.ridge},
-            {"ridge", delta}, {"trials", a.trials}, {"seed", a.seed}, {"points", pts}};
+            {"ridge", delta}, {"trials", routes.krr ? a.trials : 0}, {"seed", a.seed}, {"target_power", norm2},
+            {"group", symmetry_group_name(spec.symmetry())}, {"prediction", routes.blocks ? "blocks" : "dense"},
+            {"points", pts}};
+  if (routes.blocks) j["irreps"] = irrep_table(c.blocks, ns, norm2), j["seconds_prediction"] = c.blocks.seconds;
   write_text(a.out + "/learning_curve.json", j.dump(1), "learning curve");
+  std::vector<PlotSeries> series{th};
+  if (routes.krr) series.insert(series.begin(), emp);
   write_text(a.out + "/learning_curve.svg",
-             plot_svg({"Learning curve: target " + a.target, "training samples n", "test MSE", true, true, {emp, th}}),
+             plot_svg({"Learning curve: target " + a.target, "training samples n", "test MSE", true, true, series}),
              "plot");
 }
 
@@ -349,7 +477,8 @@ void gp_scaling(const GpArgs& a) {
     std::printf("k = %d: eigenvalue ratio ~ L^%.3f   n_half ~ L^%.3f\n", r.ks[i], r.exponent_ratio[i],
                 r.exponent_n_half[i]);
   dir_create(a.out);
-  json j = {{"spec", a.spec}, {"vocab", a.vocab}, {"rows", rows}, {"k", r.ks}, {"exponent_ratio", r.exponent_ratio},
+  json j = {{"spec", a.spec}, {"vocab", a.vocab}, {"group", symmetry_group_name(spec.symmetry())}, {"rows", rows},
+            {"k", r.ks}, {"exponent_ratio", r.exponent_ratio},
             {"exponent_n_half", r.exponent_n_half}, {"ridge_relative", a.ridge}};
   write_text(a.out + "/scaling.json", j.dump(1), "scaling");
   write_text(a.out + "/scaling.svg",
@@ -438,7 +567,7 @@ void cmd_gp_register(CLI::App& app) {
   kernel->add_option("-n,--n", a.n, "number of random sequences")->capture_default_str();
   kernel->add_option("--inputs", a.inputs, "sequences: token ids separated by spaces, sequences by ';'");
   kernel->callback([] { gp_kernel(a); });
-  auto* spectrum = gp->add_subcommand("spectrum", "eigenvalues per S_L irrep of the kernel on [V]^L");
+  auto* spectrum = gp->add_subcommand("spectrum", "eigenvalues per S_L (or S_{L-1}, last-token) irrep of the kernel on [V]^L");
   add_common(spectrum, a);
   spectrum->add_option("--probs", a.probs, "token probabilities p_1,...,p_V (default uniform)");
   spectrum->callback([] { gp_spectrum(a); });
@@ -449,6 +578,7 @@ void cmd_gp_register(CLI::App& app) {
   lc->add_option("--ns", a.ns, "training set sizes")->capture_default_str();
   lc->add_option("--trials", a.trials, "random training sets per size")->capture_default_str();
   lc->add_option("--ridge", a.ridge, "ridge, relative to E K(x,x)")->capture_default_str();
+  lc->add_flag("--no-krr", a.no_krr, "predict from the irrep blocks only (no empirical KRR, no dense check; V^L > 8192 allowed)");
   lc->callback([] { gp_learning_curve(a); });
   auto* mc = gp->add_subcommand("mc-check", "finite random transformers vs the tied-softmax NNGP kernel");
   add_common(mc, a);
@@ -469,6 +599,9 @@ void cmd_gp_register(CLI::App& app) {
   ts->add_option("-o,--out", a.out, "output directory")->capture_default_str();
   ts->add_option("--seed", a.seed, "random seed")->capture_default_str();
   ts->callback([] { gp_text_symmetry(a); });
+
+  cmd_gp_sectors_register(gp);
+  cmd_gp_trained_register(gp);
 }
 
 }  // namespace attnlab

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <iostream>
+#include <limits>
 
 #include "util/error.h"
 
@@ -76,20 +77,23 @@ Posterior gp_posterior(const torch::Tensor& k_train, const torch::Tensor& k_cros
 }
 
 Eigenlearning eigenlearning_predict(const std::vector<double>& eigs, const std::vector<double>& coeffs2, double n,
-                                    double ridge, double noise) {
+                                    double ridge, double noise, const std::vector<double>& mult_in) {
   check(eigs.size() == coeffs2.size(), "eigenlearning: eigenvalues and target coefficients differ in number",
         "give one coefficient per eigenvalue");
+  check(mult_in.empty() || mult_in.size() == eigs.size(), "eigenlearning: eigenvalues and multiplicities differ in number",
+        "give one multiplicity per eigenvalue (or none)");
   check(n > 0 && ridge >= 0, "eigenlearning: need n > 0 and ridge >= 0", "check the sample size and the ridge");
-  double sum = 0, top = 0;
-  int64_t rank = 0;
-  for (double l : eigs) {
-    sum += std::max(l, 0.0);
+  std::vector<double> mult = mult_in.empty() ? std::vector<double>(eigs.size(), 1.0) : mult_in;
+  double sum = 0, top = 0, rank = 0;
+  for (size_t i = 0; i < eigs.size(); ++i) {
+    double l = eigs[i];
+    sum += mult[i] * std::max(l, 0.0);
     top = std::max(top, l);
-    rank += l > 0;
+    rank += l > 0 ? mult[i] : 0.0;
   }
   auto f = [&](double kappa) {
     double s = ridge / kappa;
-    for (double l : eigs) s += std::max(l, 0.0) / (std::max(l, 0.0) + kappa);
+    for (size_t i = 0; i < eigs.size(); ++i) s += mult[i] * std::max(eigs[i], 0.0) / (std::max(eigs[i], 0.0) + kappa);
     return s - n;
   };
   Eigenlearning e;
@@ -108,35 +112,41 @@ Eigenlearning eigenlearning_predict(const std::vector<double>& eigs, const std::
     double l = std::max(eigs[i], 0.0);
     double li = l > 0 || e.kappa > 0 ? l / (l + e.kappa) : 0.0;
     e.learnability.push_back(li);
-    e.sum_learnability += li;
-    sum_l2 += li * li;
-    resid += (1 - li) * (1 - li) * coeffs2[i];
+    e.residual.push_back((1 - li) * (1 - li) * coeffs2[i]);
+    e.sum_learnability += mult[i] * li;
+    sum_l2 += mult[i] * li * li;
+    resid += e.residual.back();
   }
   e.e0 = n > sum_l2 ? n / (n - sum_l2) : std::numeric_limits<double>::infinity();
   e.test_mse = e.e0 * (resid + noise);
   return e;
 }
 
-std::vector<CurvePoint> learning_curve(const torch::Tensor& gram_all, const std::vector<double>& probs,
-                                       const torch::Tensor& target, const std::vector<int64_t>& ns, int trials,
-                                       double ridge, uint64_t seed) {
+DenseModes dense_modes(const torch::Tensor& gram_all, const std::vector<double>& probs, const torch::Tensor& target) {
+  int64_t s = gram_all.size(0);
+  check((int64_t)probs.size() == s && target.numel() == s, "dense_modes: the Gram, probabilities and target sizes differ",
+        "pass one probability and one target value per sequence");
+  auto sp = torch::tensor(probs, torch::kFloat64).sqrt();
+  auto t = gram_all * sp.unsqueeze(1) * sp.unsqueeze(0);
+  auto [ev, vec] = torch::linalg::eigh(0.5 * (t + t.t()), "L");
+  auto coeff = torch::matmul(vec.t(), sp * target.to(torch::kFloat64)).pow(2).contiguous();
+  DenseModes d;
+  d.eigs.assign(ev.data_ptr<double>(), ev.data_ptr<double>() + s);
+  d.coeffs2.assign(coeff.data_ptr<double>(), coeff.data_ptr<double>() + s);
+  return d;
+}
+
+std::vector<KrrPoint> krr_curve(const torch::Tensor& gram_all, const std::vector<double>& probs,
+                                const torch::Tensor& target, const std::vector<int64_t>& ns, int trials, double ridge,
+                                uint64_t seed) {
   int64_t s = gram_all.size(0);
   check((int64_t)probs.size() == s && target.numel() == s, "learning_curve: the Gram, probabilities and target sizes differ",
         "pass one probability and one target value per sequence");
   check(trials >= 2, "learning_curve: need at least 2 trials for a standard error", "use --trials >= 2");
   auto p = torch::tensor(probs, torch::kFloat64);
-  auto sp = p.sqrt();
-  auto t = gram_all * sp.unsqueeze(1) * sp.unsqueeze(0);
-  auto [ev, vec] = torch::linalg::eigh(0.5 * (t + t.t()), "L");
-  auto coeff = torch::matmul(vec.t(), sp * target).pow(2);
-  std::vector<double> eigs(ev.data_ptr<double>(), ev.data_ptr<double>() + s);
-  std::vector<double> c2(coeff.data_ptr<double>(), coeff.data_ptr<double>() + s);
   auto gen = at::detail::createCPUGenerator(seed);
-  std::vector<CurvePoint> out;
+  std::vector<KrrPoint> out;
   for (int64_t n : ns) {
-    CurvePoint cp;
-    cp.n = n;
-    cp.predicted = eigenlearning_predict(eigs, c2, (double)n, ridge).test_mse;
     std::vector<double> mses;
     for (int tr = 0; tr < trials; ++tr) {
       auto idx = at::multinomial(p, n, true, gen);
@@ -146,10 +156,23 @@ std::vector<CurvePoint> learning_curve(const torch::Tensor& gram_all, const std:
       mses.push_back((p * (pred - target).pow(2)).sum().item<double>());
     }
     auto m = torch::tensor(mses, torch::kFloat64);
-    cp.mse_mean = m.mean().item<double>();
-    cp.mse_stderr = m.std().item<double>() / std::sqrt((double)trials);
-    check(std::isfinite(cp.mse_mean), "learning_curve: the test error at n = " + std::to_string(n) + " is not finite",
+    KrrPoint kp{m.mean().item<double>(), m.std().item<double>() / std::sqrt((double)trials)};
+    check(std::isfinite(kp.mse_mean), "learning_curve: the test error at n = " + std::to_string(n) + " is not finite",
           "raise the ridge");
+    out.push_back(kp);
+  }
+  return out;
+}
+
+std::vector<CurvePoint> learning_curve(const torch::Tensor& gram_all, const std::vector<double>& probs,
+                                       const torch::Tensor& target, const std::vector<int64_t>& ns, int trials,
+                                       double ridge, uint64_t seed) {
+  auto krr = krr_curve(gram_all, probs, target, ns, trials, ridge, seed);
+  auto modes = dense_modes(gram_all, probs, target);
+  std::vector<CurvePoint> out;
+  for (size_t i = 0; i < ns.size(); ++i) {
+    CurvePoint cp{ns[i], krr[i].mse_mean, krr[i].mse_stderr};
+    cp.predicted = eigenlearning_predict(modes.eigs, modes.coeffs2, (double)ns[i], ridge).test_mse;
     out.push_back(cp);
   }
   return out;

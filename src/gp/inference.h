@@ -29,14 +29,31 @@ Posterior gp_posterior(const torch::Tensor& k_train, const torch::Tensor& k_cros
 struct Eigenlearning {
   double kappa = 0;
   std::vector<double> learnability;  // L_i
+  std::vector<double> residual;      // (1 − L_i)² v_i² (the test MSE is E_0 (Σ residual + noise))
   double e0 = 0;
   double test_mse = 0;
-  double sum_learnability = 0;       // Σ L_i (conservation law: = n − δ/κ)
+  double sum_learnability = 0;       // Σ mult_i L_i (conservation law: = n − δ/κ)
 };
 
-// eigs λ_i ≥ 0 (with repeats for multiplicities), coeffs2 v_i² of the target on the same eigenvectors.
+// eigs λ_i ≥ 0, coeffs2 v_i² of the target on the same eigenvectors. mult (optional, default all 1): eigs[i] stands
+// for mult[i] modes and coeffs2[i] is the target's power summed over them (κ solves Σ mult_i λ_i/(λ_i+κ) + δ/κ = n,
+// E_0 = n/(n − Σ mult_i L_i²); spreading the power evenly over the copies gives the same test MSE).
 Eigenlearning eigenlearning_predict(const std::vector<double>& eigs, const std::vector<double>& coeffs2, double n,
-                                    double ridge, double noise = 0);
+                                    double ridge, double noise = 0, const std::vector<double>& mult = {});
+
+// The dense route: eigenvalues of √p K √p on all of [V]^L and the target's coefficients² on its eigenvectors.
+struct DenseModes {
+  std::vector<double> eigs, coeffs2;  // [S] ascending eigenvalues
+};
+DenseModes dense_modes(const torch::Tensor& gram_all, const std::vector<double>& probs, const torch::Tensor& target);
+
+struct KrrPoint {
+  double mse_mean = 0, mse_stderr = 0;
+};
+// Empirical KRR test MSE under p (see learning_curve) at each n, without the prediction.
+std::vector<KrrPoint> krr_curve(const torch::Tensor& gram_all, const std::vector<double>& probs,
+                                const torch::Tensor& target, const std::vector<int64_t>& ns, int trials, double ridge,
+                                uint64_t seed);
 
 struct CurvePoint {
   int64_t n = 0;

@@ -161,9 +161,38 @@ bool KernelSpec::has_monte_carlo() const {
   return any_layer(layers, [](const LayerSpec& l) { return l.kind == LayerKind::AttnSqrt; });
 }
 
-bool KernelSpec::permutation_symmetric() const {
-  if (layers.empty() || layers[0].pos == PosKind::Decay) return false;
-  return !any_layer(layers, [](const LayerSpec& l) { return l.causal || l.kind == LayerKind::LastToken; });
+namespace {
+
+// Attention layers in the order the covariance passes through them (residual branches inlined).
+void attention_layers(const std::vector<LayerSpec>& ls, std::vector<const LayerSpec*>& out) {
+  for (const auto& l : ls) {
+    if (l.kind == LayerKind::Residual) attention_layers(l.inner, out);
+    if (l.kind == LayerKind::AttnIdentity || l.kind == LayerKind::AttnTied || l.kind == LayerKind::AttnSqrt)
+      out.push_back(&l);
+  }
+}
+
+}  // namespace
+
+// Every layer but attention acts position-wise (equivariant under any simultaneous permutation); attention
+// without a mask is equivariant too. A causal mask breaks equivariance of every query row but the last, which
+// sees all keys: the (L−1, L−1) entry stays S_{L−1}-invariant if no later layer mixes positions.
+SymmetryGroup KernelSpec::symmetry() const {
+  if (layers.empty() || layers[0].pos == PosKind::Decay) return SymmetryGroup::None;
+  std::vector<const LayerSpec*> attn;
+  attention_layers(layers, attn);
+  bool causal_before_last = false;
+  for (size_t i = 0; i + 1 < attn.size(); ++i) causal_before_last = causal_before_last || attn[i]->causal;
+  bool causal_last = !attn.empty() && attn.back()->causal;
+  bool last_readout = layers.back().kind == LayerKind::LastToken;
+  if (causal_before_last || (causal_last && !last_readout)) return SymmetryGroup::None;
+  return last_readout ? SymmetryGroup::AllButLast : SymmetryGroup::Full;
+}
+
+bool KernelSpec::permutation_symmetric() const { return symmetry() == SymmetryGroup::Full; }
+
+std::string symmetry_group_name(SymmetryGroup g) {
+  return g == SymmetryGroup::Full ? "S_L" : g == SymmetryGroup::AllButLast ? "S_{L-1}" : "none";
 }
 
 }  // namespace attnlab::gp

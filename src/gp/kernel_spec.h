@@ -44,12 +44,24 @@ struct LayerSpec {
   std::vector<LayerSpec> inner;  // Residual: the branch
 };
 
+// The position permutations σ with K(σx, σx') = K(x, x') for every pair (σ acting on both inputs at once).
+enum class SymmetryGroup {
+  Full,        // S_L: positions none|iid, no causal mask, meanpool readout
+  AllButLast,  // S_{L−1} (permutations fixing the last position): positions none|iid, `last` readout, and a causal
+               // mask at most on the last attention layer (the last query sees every key; nothing mixes after it)
+  None,        // decayed positions, or a causal mask that a later attention layer or a meanpool readout sees
+};
+
 struct KernelSpec {
   std::vector<LayerSpec> layers;  // embed first, a readout last
   std::string text;               // as given
   bool has_monte_carlo() const;
-  bool permutation_symmetric() const;  // embed has no positional term or an i.i.d. one, and no causal mask
+  SymmetryGroup symmetry() const;
+  bool permutation_symmetric() const;  // symmetry() == SymmetryGroup::Full
 };
+
+// "S_L", "S_{L-1}" or "none" (the JSON spelling).
+std::string symmetry_group_name(SymmetryGroup g);
 
 // Parses the text form; every mistake is an Error naming the item and listing what is accepted.
 KernelSpec kernel_spec_parse(const std::string& text);

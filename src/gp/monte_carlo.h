@@ -10,6 +10,8 @@
 
 #include <torch/torch.h>
 
+#include "model/model.h"
+
 namespace attnlab::gp {
 
 struct FiniteWidthOptions {
@@ -29,6 +31,13 @@ struct FiniteWidthKernel {
 };
 
 FiniteWidthKernel finite_width_kernel(const torch::Tensor& tokens, const FiniteWidthOptions& opt);
+
+// One random network of this family (runtime model, float64): W_E, W_pos (when σ_p² > 0), W_Q = W_K, W_V, W_O
+// drawn from `gen` in that order, every other parameter 0. finite_width_kernel draws its M networks this way.
+SequenceModel finite_width_model(const FiniteWidthOptions& opt, int length, at::Generator& gen);
+
+// φ(x): the mean-pooled attention output [N, R] of tokens [N, L] (no autograd); K̂ = φ φᵀ / R.
+torch::Tensor finite_width_features(const SequenceModel& model, const torch::Tensor& tokens);
 
 // The NNGP spec whose kernel the finite networks converge to.
 std::string finite_width_spec(const FiniteWidthOptions& opt);

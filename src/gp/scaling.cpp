@@ -31,9 +31,12 @@ ScalingResult context_scaling(const KernelSpec& spec, int vocab, const std::vect
                               double rel_ridge, const GramOptions& opt, const std::function<void(int)>& progress) {
   check(lengths.size() >= 2, "scaling: need at least two lengths", "e.g. --lengths 4,6,8,10,12");
   check(kmax >= 1, "scaling: kmax must be >= 1", "e.g. --kmax 3");
+  bool last = spec.symmetry() == SymmetryGroup::AllButLast;  // S_{L−1}: irreps (L−1−k, k)
   for (int L : lengths)
-    check(L >= 2 * kmax, "scaling: L = " + std::to_string(L) + " has no irrep (L-k, k) for k = " + std::to_string(kmax),
-          "use lengths >= 2 kmax");
+    check(spectrum_group_size(spec.symmetry(), L) >= 2 * kmax,
+          "scaling: L = " + std::to_string(L) + " has no irrep (" + (last ? "L-1-k" : "L-k") + ", k) for k = " +
+              std::to_string(kmax),
+          last ? "use lengths >= 2 kmax + 1 (a last-token readout permutes L - 1 positions)" : "use lengths >= 2 kmax");
   ScalingResult r;
   std::vector<std::vector<double>> ratios(kmax), nhalf(kmax);
   std::vector<double> ls;
@@ -42,12 +45,13 @@ ScalingResult context_scaling(const KernelSpec& spec, int vocab, const std::vect
     Spectrum s = kernel_spectrum(spec, vocab, L, {}, opt);
     double top = s.irreps[0].eigenvalues[0], ridge = rel_ridge * s.expected_diag;
     ls.push_back(L);
+    int m = s.group_size;
     for (int k = 1; k <= kmax; ++k) {
       const IrrepSpectrum* ir = nullptr;
       for (const auto& x : s.irreps)
-        if (x.lambda == Partition{L - k, k} || (L - k == k && x.lambda == Partition{k, k})) ir = &x;
+        if (x.lambda == Partition{m - k, k}) ir = &x;
       check(ir != nullptr && ir->eigenvalues[0] > 1e-12 * top,
-            "scaling: the irrep (" + std::to_string(L - k) + "," + std::to_string(k) + ") has no positive eigenvalue (above 1e-12 of the top one)",
+            "scaling: the irrep (" + std::to_string(m - k) + "," + std::to_string(k) + ") has no positive eigenvalue (above 1e-12 of the top one)",
             "use a kernel with positional terms (pos=iid); without them only the trivial irrep is non-zero");
       ScalingRow row{L, k, ir->eigenvalues[0], ir->eigenvalues[0] / top, 0};
       row.n_half = n_half_from_spectrum(s, row.eigenvalue, ridge);

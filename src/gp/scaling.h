@@ -1,6 +1,7 @@
 // Context-length scaling (Lavie, Gur-Ari, Ringel, arXiv 2402.05173, sec. on learnability vs L): for targets in
-// the irrep (L−k, k) of S_L (k boxes below the first row; V = 2 has exactly these), the suppression of the top
-// eigenvalue against L and the number of samples at which eigenlearning gives that mode learnability 1/2:
+// the irrep (L−k, k) of S_L (k boxes below the first row; V = 2 has exactly these; (L−1−k, k) of S_{L−1} for
+// last-token readouts), the suppression of the top eigenvalue against L and the number of samples at which
+// eigenlearning gives that mode learnability 1/2:
 //   κ(n) = λ*  ⇔  n_half = Σ_modes m_i λ_i/(λ_i + λ*) + δ/λ*   (m_i = d_λ multiplicities),
 // with power-law exponents fitted by least squares on log–log axes.
 #pragma once
@@ -14,7 +15,7 @@ namespace attnlab::gp {
 
 struct ScalingRow {
   int length = 0, k = 0;
-  double eigenvalue = 0;  // top eigenvalue of B_(L−k, k)
+  double eigenvalue = 0;  // top eigenvalue of B_(m−k, k), m = L (S_L) or L − 1 (S_{L−1})
   double ratio = 0;       // eigenvalue / top eigenvalue of the trivial irrep (L)
   double n_half = 0;      // samples for learnability 1/2
 };

@@ -1,10 +1,15 @@
 // NNGP kernel layers against independent oracles: ReLU (arc-cosine) against a 1-D Gauss–Legendre integral of
 // the conditional mean (the kink spoils Gauss–Hermite), erf against 2-D Gauss–Hermite (Golub–Welsch nodes),
-// identity attention against a finite-width simulation, tied softmax against a scalar loop re-implementation.
-// Symmetries to 1e-12, PSD, block streaming, Monte Carlo convergence. Error budgets are next to each check.
+// identity attention against a finite-width simulation, tied softmax against a scalar loop re-implementation,
+// every layer kind through both Gram paths (factored shortcuts and materialised blocks) against a per-pair
+// re-implementation on plain [L, L] matrices. Symmetries to 1e-12, PSD, block streaming, Monte Carlo
+// convergence. Error budgets are next to each check.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "gp/kernels.h"
 #include "util/error.h"
@@ -88,6 +93,106 @@ torch::Tensor gram(const std::string& spec, const torch::Tensor& a, const torch:
 
 double rel_err(const torch::Tensor& x, const torch::Tensor& y) {
   return ((x - y).abs().max() / y.abs().max()).item<double>();
+}
+
+// ---- a per-pair re-implementation of every layer on plain [L, L] matrices (loops where the library uses
+// GEMMs over blocks, factors or folded readouts) ----
+struct RefPair {
+  torch::Tensor xx, yy, xy;  // [L, L]: Σ(x, x), Σ(y, y), Σ(x, y)
+};
+
+torch::Tensor ref_embed(const LayerSpec& e, const torch::Tensor& x, const torch::Tensor& y, int vocab) {
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat64);
+  auto g = torch::eye(vocab, opts);
+  if (e.tokens == TokenEmbed::Random) {  // docs/gp.md: E [V, d] standard normal from the embed seed, G = E Eᵀ/d
+    auto gen = at::detail::createCPUGenerator(e.seed);
+    auto emb = at::normal(0.0, 1.0, {vocab, e.random_dim}, gen, opts);
+    g = torch::matmul(emb, emb.t()) / (double)e.random_dim;
+  }
+  int64_t L = x.size(0);
+  auto out = torch::zeros({L, L}, opts);
+  auto ga = g.accessor<double, 2>();
+  auto xa = x.accessor<int64_t, 1>(), ya = y.accessor<int64_t, 1>();
+  auto oa = out.accessor<double, 2>();
+  for (int64_t m = 0; m < L; ++m)
+    for (int64_t n = 0; n < L; ++n) {
+      double v = e.sigma_e2 * ga[xa[m]][ya[n]];
+      if (e.pos == PosKind::Iid && m == n) v += e.sigma_p2;
+      if (e.pos == PosKind::Decay) v += e.sigma_p2 * std::exp(-std::abs((double)(m - n)) / e.decay_length);
+      oa[m][n] = v;
+    }
+  return out;
+}
+
+torch::Tensor ref_pattern(const torch::Tensor& s, double qk, bool causal) {  // row softmax, loops
+  int64_t L = s.size(0);
+  auto a = torch::zeros({L, L}, torch::kFloat64);
+  auto sa = s.accessor<double, 2>();
+  auto aa = a.accessor<double, 2>();
+  for (int64_t m = 0; m < L; ++m) {
+    int64_t last = causal ? m : L - 1;
+    double z = 0;
+    for (int64_t n = 0; n <= last; ++n) z += std::exp(qk * sa[m][n]);
+    for (int64_t n = 0; n <= last; ++n) aa[m][n] = std::exp(qk * sa[m][n]) / z;
+  }
+  return a;
+}
+
+torch::Tensor ref_identity(const LayerSpec& l, const torch::Tensor& c) {  // σ_V² σ_QK² c_μμ' Σ_{ν≤μ,ν'≤μ'} c²
+  int64_t L = c.size(0);
+  auto out = torch::zeros({L, L}, torch::kFloat64);
+  auto ca = c.accessor<double, 2>();
+  auto oa = out.accessor<double, 2>();
+  for (int64_t m = 0; m < L; ++m)
+    for (int64_t mp = 0; mp < L; ++mp) {
+      double s = 0;
+      for (int64_t n = 0; n < L; ++n)
+        for (int64_t np = 0; np < L; ++np)
+          if (!l.causal || (n <= m && np <= mp)) s += ca[n][np] * ca[n][np];
+      oa[m][mp] = l.sigma_w2 * l.sigma_qk2 * ca[m][mp] * s + l.sigma_b2;
+    }
+  return out;
+}
+
+RefPair ref_layer(const LayerSpec& l, const RefPair& p) {
+  auto col = [](const torch::Tensor& s) { return s.diagonal().unsqueeze(1); };
+  auto row = [](const torch::Tensor& s) { return s.diagonal().unsqueeze(0); };
+  switch (l.kind) {
+    case LayerKind::Dense:
+      return {l.sigma_w2 * p.xx + l.sigma_b2, l.sigma_w2 * p.yy + l.sigma_b2, l.sigma_w2 * p.xy + l.sigma_b2};
+    case LayerKind::Relu:
+      return {relu_cov(p.xx, col(p.xx), row(p.xx)), relu_cov(p.yy, col(p.yy), row(p.yy)),
+              relu_cov(p.xy, col(p.xx), row(p.yy))};
+    case LayerKind::Erf:
+      return {erf_cov(p.xx, col(p.xx), row(p.xx)), erf_cov(p.yy, col(p.yy), row(p.yy)),
+              erf_cov(p.xy, col(p.xx), row(p.yy))};
+    case LayerKind::AttnIdentity: return {ref_identity(l, p.xx), ref_identity(l, p.yy), ref_identity(l, p.xy)};
+    case LayerKind::AttnTied: {
+      auto a = ref_pattern(p.xx, l.sigma_qk2, l.causal), b = ref_pattern(p.yy, l.sigma_qk2, l.causal);
+      auto sw = [&](const torch::Tensor& u, const torch::Tensor& c, const torch::Tensor& v) {
+        return l.sigma_w2 * torch::matmul(torch::matmul(u, c), v.t()) + l.sigma_b2;
+      };
+      return {sw(a, p.xx, a), sw(b, p.yy, b), sw(a, p.xy, b)};
+    }
+    case LayerKind::Residual: {
+      RefPair f = p;
+      for (const auto& sub : l.inner) f = ref_layer(sub, f);
+      return {p.xx + f.xx, p.yy + f.yy, p.xy + f.xy};
+    }
+    default: throw std::runtime_error("ref_layer: no deterministic reference for this layer");
+  }
+}
+
+torch::Tensor ref_gram(const KernelSpec& spec, const torch::Tensor& a, const torch::Tensor& b, int vocab) {
+  auto out = torch::zeros({a.size(0), b.size(0)}, torch::kFloat64);
+  const auto& e = spec.layers[0];
+  for (int64_t i = 0; i < a.size(0); ++i)
+    for (int64_t j = 0; j < b.size(0); ++j) {
+      RefPair p{ref_embed(e, a[i], a[i], vocab), ref_embed(e, b[j], b[j], vocab), ref_embed(e, a[i], b[j], vocab)};
+      for (size_t k = 1; k + 1 < spec.layers.size(); ++k) p = ref_layer(spec.layers[k], p);
+      out[i][j] = spec.layers.back().kind == LayerKind::MeanPool ? p.xy.mean() : p.xy[-1][-1];
+    }
+  return out;
 }
 
 }  // namespace
@@ -197,6 +302,75 @@ TEST(GpKernels, GramIsPsdSymmetricAndBlockInvariant) {
   }
 }
 
+TEST(GpKernels, BothPathsMatchPairwiseReferenceForEveryLayer) {  // budget 1e-12 relative
+  // Each spec routes through different stages: all-factored (one [N, F] product), factored prefix with residual
+  // concatenation, a materialised middle whose tied attention leaves the block transposed (and a residual that
+  // adds a transposed branch back), trailing layers folded into the readout, and embeds that cannot be factored.
+  const std::vector<std::string> specs = {
+      "embed(pos=iid,sp=0.7) | attn(tied,qk=1.3,v=1.1,b=0.2) | meanpool",
+      "embed(random,pos=decay,ell=1.5) | attn(tied,causal,qk=0.9) | dense(w=1.7,b=0.3) | last",
+      "embed(pos=decay,sp=0.4,ell=3) | res(dense(w=0.5) | attn(tied,qk=2)) | relu | attn(tied,causal) | "
+      "dense(w=2) | meanpool",
+      "embed | relu | res(attn(tied,qk=1.5,b=0.1)) | erf | last",
+      "embed(pos=iid) | attn(identity,qk=0.8,v=1.5,b=0.1) | attn(tied) | attn(tied,causal) | relu | meanpool",
+      "embed(random,pos=iid,se=0.5) | attn(identity,causal) | erf | attn(tied,causal,b=0.2) | last",
+      "embed(pos=decay) | dense(w=-0.5,b=2) | relu | dense(w=-1) | meanpool",
+      "embed(pos=decay,ell=0.7) | res(res(attn(tied,causal) | dense) | erf) | meanpool",
+  };
+  auto a = random_tokens(7, 5, 3, 21), b = random_tokens(4, 5, 3, 22);
+  for (const auto& text : specs) {
+    auto spec = kernel_spec_parse(text);
+    auto ref_ab = ref_gram(spec, a, b, 3), ref_aa = ref_gram(spec, a, a, 3);
+    for (bool factored : {true, false})
+      for (int64_t block : {1, 3, 256}) {
+        GramOptions opt;
+        opt.vocab = 3;
+        opt.block = block;
+        opt.factored = factored;
+        EXPECT_LT(rel_err(kernel_gram(spec, a, b, opt).k, ref_ab), 1e-12) << text << " factored " << factored
+                                                                          << " block " << block;
+        EXPECT_LT(rel_err(kernel_gram(spec, a, a, opt).k, ref_aa), 1e-12) << text << " factored " << factored
+                                                                          << " block " << block << " (symmetric)";
+      }
+    EXPECT_LT(rel_err(kernel_diag(spec, a, GramOptions{3}), ref_aa.diagonal()), 1e-12) << text;
+  }
+}
+
+TEST(GpKernels, LayerApplyKeepsThePairLayout) {  // budget 1e-13 relative
+  // layer_apply on [a, L, b, L] must return Σ(X_i, X'_j) at [i, μ, j, ν] even though tied attention computes
+  // the transpose internally.
+  auto a = random_tokens(3, 4, 3, 31), b = random_tokens(2, 4, 3, 32);
+  auto spec = kernel_spec_parse("embed(pos=decay) | attn(tied,causal,qk=1.4,b=0.3) | meanpool");
+  const auto& e = spec.layers[0];
+  auto diag = [&](const torch::Tensor& x) { return embed_cov(e, x, x, 3).diagonal(0, 0, 1).permute({2, 0, 1}); };
+  PairCov in{embed_cov(e, a, b, 3).permute({0, 2, 1, 3}).contiguous(), diag(a), diag(b), false};
+  auto gen = at::detail::createCPUGenerator(0);
+  auto out = layer_apply(spec.layers[1], in, gen);
+  ASSERT_EQ(out.cross.sizes().vec(), (std::vector<int64_t>{3, 4, 2, 4}));
+  for (int64_t i = 0; i < 3; ++i)
+    for (int64_t j = 0; j < 2; ++j) {
+      RefPair p{ref_embed(e, a[i], a[i], 3), ref_embed(e, b[j], b[j], 3), ref_embed(e, a[i], b[j], 3)};
+      auto r = ref_layer(spec.layers[1], p);
+      EXPECT_LT(rel_err(out.cross.select(2, j).select(0, i), r.xy), 1e-13) << i << " " << j;
+      EXPECT_LT(rel_err(out.self_a[i], r.xx), 1e-13);
+      EXPECT_LT(rel_err(out.self_b[j], r.yy), 1e-13);
+    }
+}
+
+TEST(GpKernels, LongSequencesSplitIntoCappedBlocks) {  // budget 1e-12 relative
+  // At L = 64 one block side is capped at 64 sequences (128 MiB per block), so 66 sequences take two block rows;
+  // capped and smaller blocks agree (dense(w<0) cannot be factored, so the tied layer runs on the blocks).
+  GramOptions opt;
+  opt.vocab = 8;
+  EXPECT_EQ(gram_block_side(opt, 64), 64);
+  EXPECT_EQ(gram_block_side(opt, 5), 256);
+  auto x = random_tokens(66, 64, 8, 41);
+  auto spec = kernel_spec_parse("embed(pos=iid) | dense(w=-1,b=3) | attn(tied,causal) | erf | meanpool");
+  auto k = kernel_gram(spec, x, x, opt).k;
+  opt.block = 40;
+  EXPECT_LT(rel_err(kernel_gram(spec, x, x, opt).k, k), 1e-12);
+}
+
 TEST(GpKernels, SqrtSoftmaxMonteCarlo) {
   auto x = random_tokens(4, 5, 3, 9);
   // σ_QK² = 0: all logits vanish, attention is uniform, exactly the tied form at σ_QK² = 0.
@@ -230,4 +404,7 @@ TEST(GpKernels, SpecErrors) {
   opt.vocab = 2;
   auto bad = torch::tensor({{0, 1, 2}}, torch::kInt64);
   EXPECT_THROW(kernel_gram(kernel_spec_parse("embed | meanpool"), bad, bad, opt), attnlab::Error);
+  auto ok = torch::tensor({{0, 1, 1}}, torch::kInt64);
+  opt.block = 0;
+  EXPECT_THROW(kernel_gram(kernel_spec_parse("embed | meanpool"), ok, ok, opt), attnlab::Error);
 }
