@@ -1,11 +1,92 @@
 #include "model/transformer.h"
 
+#include <dlfcn.h>
+
 #include <cmath>
 
 namespace attnlab {
 
 namespace {
 torch::Tensor zeros(std::vector<int64_t> shape) { return torch::zeros(shape, torch::kFloat64); }
+
+// ---- batched matmul of many small CPU matrices ----
+// ATen's CPU bmm without MKL loops over the batch and dispatches select + select + select + addmm per entry: for
+// attention at B·H = 64 entries of 16 × 16 that is ~1200 dispatched ops per training step, most of a tiny
+// model's step. Here the same Fortran BLAS gemm that ATen ends in (sgemm_/dgemm_, found in the process because
+// LibTorch links it) is called directly per entry, with the operand order and transpose flags ATen uses for
+// contiguous row-major operands, and the backward is the same two products. Falls back to torch::matmul when the
+// BLAS symbols are absent, off the CPU, or for other dtypes.
+using sgemm_t = void (*)(const char*, const char*, const int*, const int*, const int*, const float*, const float*,
+                         const int*, const float*, const int*, const float*, float*, const int*);
+using dgemm_t = void (*)(const char*, const char*, const int*, const int*, const int*, const double*, const double*,
+                         const int*, const double*, const int*, const double*, double*, const int*);
+
+struct Blas {
+  sgemm_t sgemm = reinterpret_cast<sgemm_t>(dlsym(RTLD_DEFAULT, "sgemm_"));
+  dgemm_t dgemm = reinterpret_cast<dgemm_t>(dlsym(RTLD_DEFAULT, "dgemm_"));
+};
+
+const Blas& blas() {
+  static const Blas b;
+  return b;
+}
+
+// out[i] = op(x[i]) · op(y[i]) for contiguous x, y [N, ., .]; op transposes when tx / ty. Row-major C = A B is
+// column-major Cᵀ = Bᵀ Aᵀ, so gemm gets (y, x) with m = cols of C, n = rows of C.
+template <typename T, typename Gemm>
+void bmm_loop(Gemm gemm, const torch::Tensor& x, bool tx, const torch::Tensor& y, bool ty, torch::Tensor& out) {
+  const int64_t N = x.size(0);
+  const int m = static_cast<int>(tx ? x.size(2) : x.size(1)), k = static_cast<int>(tx ? x.size(1) : x.size(2));
+  const int n = static_cast<int>(ty ? y.size(1) : y.size(2));
+  const int ldx = static_cast<int>(x.size(2)), ldy = static_cast<int>(y.size(2)), ldc = n;
+  const char ta = tx ? 'T' : 'N', tb = ty ? 'T' : 'N';
+  const T one = 1, zero = 0;
+  const T* xp = x.data_ptr<T>();
+  const T* yp = y.data_ptr<T>();
+  T* op = out.data_ptr<T>();
+  const int64_t sx = x.size(1) * x.size(2), sy = y.size(1) * y.size(2), so = static_cast<int64_t>(m) * n;
+  for (int64_t i = 0; i < N; ++i) gemm(&tb, &ta, &n, &m, &k, &one, yp + i * sy, &ldy, xp + i * sx, &ldx, &zero, op + i * so, &ldc);
+}
+
+torch::Tensor bmm_raw(const torch::Tensor& x, bool tx, const torch::Tensor& y, bool ty) {
+  torch::Tensor xc = x.contiguous(), yc = y.contiguous();
+  const int64_t m = tx ? xc.size(2) : xc.size(1), n = ty ? yc.size(1) : yc.size(2);
+  torch::Tensor out = torch::empty({xc.size(0), m, n}, xc.options());
+  if (out.numel() == 0) return out;
+  if (xc.scalar_type() == torch::kFloat32) bmm_loop<float>(blas().sgemm, xc, tx, yc, ty, out);
+  else bmm_loop<double>(blas().dgemm, xc, tx, yc, ty, out);
+  return out;
+}
+
+class SmallBmm : public torch::autograd::Function<SmallBmm> {
+ public:
+  // a [N, m, k], b [N, k, n] -> [N, m, n]
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& a, const torch::Tensor& b) {
+    ctx->save_for_backward({a, b});
+    return bmm_raw(a, false, b, false);
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grad) {
+    auto saved = ctx->get_saved_variables();
+    const torch::Tensor& g = grad[0];
+    return {bmm_raw(g, false, saved[1], true), bmm_raw(saved[0], true, g, false)};  // dC Bᵀ, Aᵀ dC
+  }
+};
+
+// a [..., m, k] · b [..., k, n] with the same leading dims (no broadcasting).
+torch::Tensor batched_matmul(const torch::Tensor& a, const torch::Tensor& b) {
+  const bool fast = a.device().is_cpu() && b.device().is_cpu() && a.scalar_type() == b.scalar_type() &&
+                    (a.scalar_type() == torch::kFloat32 || a.scalar_type() == torch::kFloat64) &&
+                    blas().sgemm != nullptr && blas().dgemm != nullptr && a.dim() >= 3 &&
+                    a.sizes().slice(0, a.dim() - 2) == b.sizes().slice(0, b.dim() - 2) && a.dim() == b.dim();
+  if (!fast) return torch::matmul(a, b);
+  std::vector<int64_t> lead(a.sizes().begin(), a.sizes().end() - 2);
+  const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
+  auto out = SmallBmm::apply(a.reshape({-1, m, k}), b.reshape({-1, k, n}));
+  lead.push_back(m);
+  lead.push_back(n);
+  return out.view(lead);
+}
 }  // namespace
 
 torch::Tensor sinusoidal_positions(int64_t n_ctx, int64_t width) {
@@ -57,10 +138,11 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, Hooks* hooks) {
   auto w_qkv = torch::cat({W_Q, W_K, W_V}, 0).permute({1, 0, 2}).reshape({R, 3 * H * D});
   auto b_qkv = torch::cat({b_Q, b_K, b_V}, 0).reshape({3 * H * D});
   auto qkv = torch::addmm(b_qkv, x.reshape({B * T, R}), w_qkv).view({B, T, 3, H, D});
-  auto q = hook(hooks, hq_, qkv.select(2, 0));  // [B, T, H, D]
-  auto k = hook(hooks, hk_, qkv.select(2, 1));
-  auto v = hook(hooks, hv_, qkv.select(2, 2));
-  auto scores = torch::matmul(q.permute({0, 2, 1, 3}), k.permute({0, 2, 3, 1}));  // [B, H, T, T]
+  auto parts = qkv.unbind(2);  // one backward node (a stack) instead of three zero-filled select backwards
+  auto q = hook(hooks, hq_, parts[0]);  // [B, T, H, D]
+  auto k = hook(hooks, hk_, parts[1]);
+  auto v = hook(hooks, hv_, parts[2]);
+  auto scores = batched_matmul(q.permute({0, 2, 1, 3}), k.permute({0, 2, 3, 1}));  // [B, H, T, T]
   scores.mul_(1.0 / cfg_->attn_scale_value());
   if (cfg_->causal) {
     auto mask = torch::ones({T, T}, torch::dtype(torch::kBool).device(x.device())).triu(1);
@@ -68,7 +150,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, Hooks* hooks) {
   }
   scores = hook(hooks, hscores_, scores);
   auto pat = hook(hooks, hpattern_, pattern(scores));              // [B, H, T, T]
-  auto z = torch::matmul(pat, v.permute({0, 2, 1, 3}));             // [B, H, T, D]
+  auto z = batched_matmul(pat, v.permute({0, 2, 1, 3}));            // [B, H, T, D]
   z = hook(hooks, hz_, z.permute({0, 2, 1, 3}));                    // [B, T, H, D]
   return torch::addmm(b_O, z.reshape({B * T, H * D}), W_O.reshape({H * D, R})).view({B, T, R});
 }
