@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "cli/gp_args.h"
 #include "gp/inference.h"
 #include "gp/irrep_power.h"
 #include "gp/kernels.h"
@@ -29,6 +30,7 @@ namespace {
 
 using nlohmann::json;
 using namespace gp;
+using namespace gp_args;
 
 struct GpArgs {
   std::string spec = "embed(pos=iid) | attn(tied) | relu | meanpool";
@@ -52,43 +54,6 @@ struct GpArgs {
   int text_length = 16, text_vocab = 64;
   int64_t max_tokens = 2000000;
 };
-
-void progress(const std::string& line) {
-  if (!cli_globals().quiet) std::cerr << line << std::endl;
-}
-
-std::vector<double> parse_doubles(const std::string& text, const std::string& what) {
-  std::vector<double> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    char* end = nullptr;
-    double v = std::strtod(item.c_str(), &end);
-    check(!item.empty() && *end == '\0', what + ": '" + item + "' is not a number", "write a comma-separated list, e.g. 1,2,4");
-    out.push_back(v);
-  }
-  return out;
-}
-
-std::vector<double> token_probs(const GpArgs& a) {
-  if (a.probs.empty()) return {};
-  auto q = parse_doubles(a.probs, "--probs");
-  check((int)q.size() == a.vocab, "--probs has " + std::to_string(q.size()) + " entries but V = " + std::to_string(a.vocab),
-        "give one probability per token");
-  double s = 0;
-  for (double v : q) {
-    check(v > 0, "--probs: every probability must be positive", "drop unused tokens by lowering --vocab");
-    s += v;
-  }
-  for (double& v : q) v /= s;
-  return q;
-}
-
-void check_sizes(const GpArgs& a) {
-  check(a.vocab >= 1 && a.vocab <= 64, "--vocab " + std::to_string(a.vocab) + " is out of range", "use 1 <= V <= 64");
-  check(a.length >= 1 && a.length <= 512, "--length " + std::to_string(a.length) + " is out of range",
-        "use 1 <= L <= 512");
-}
 
 GramOptions gram_options(const GpArgs& a) {
   GramOptions o;
@@ -117,14 +82,9 @@ torch::Tensor parse_inputs(const GpArgs& a) {
   return torch::tensor(flat, torch::kInt64).view({rows, a.length});
 }
 
-void write_text(const std::string& path, const std::string& text, const std::string& what) {
-  file_write_atomic(path, text);
-  std::cout << what << ": " << path << "\n";
-}
-
 void gp_kernel(const GpArgs& a) {
   cli_runtime_init();
-  check_sizes(a);
+  check_vocab_length(a.vocab, a.length);
   auto spec = kernel_spec_parse(a.spec);
   torch::Tensor x;
   if (!a.inputs.empty()) {
@@ -185,10 +145,10 @@ std::string group_line(const Spectrum& s) {
 
 void gp_spectrum(const GpArgs& a) {
   cli_runtime_init();
-  check_sizes(a);
+  check_vocab_length(a.vocab, a.length);
   auto spec = kernel_spec_parse(a.spec);
   progress("spectrum: V = " + std::to_string(a.vocab) + ", L = " + std::to_string(a.length));
-  auto s = kernel_spectrum(spec, a.vocab, a.length, token_probs(a), gram_options(a), progress);
+  auto s = kernel_spectrum(spec, a.vocab, a.length, token_probs(a.probs, a.vocab), gram_options(a), progress);
   dir_create(a.out);
   json j = spectrum_json(s);
   j["spec"] = a.spec;
@@ -235,14 +195,7 @@ torch::Tensor target_values(const GpArgs& a, const torch::Tensor& seqs) {
   return torch::tensor(v, torch::kFloat64);
 }
 
-std::vector<int64_t> parse_ns(const GpArgs& a) {
-  std::vector<int64_t> ns;
-  for (double v : parse_doubles(a.ns, "--ns")) {
-    check(v >= 1 && v == std::floor(v), "--ns: " + std::to_string(v) + " is not a positive integer", "e.g. --ns 1,2,4,8");
-    ns.push_back((int64_t)v);
-  }
-  return ns;
-}
+std::vector<int64_t> parse_ns(const GpArgs& a) { return parse_positive_ints(a.ns, "--ns", 1e9); }
 
 // The per-irrep route: block spectrum, the target's power per irrep, eigenlearning per n on the grouped modes.
 struct IrrepCurve {
@@ -348,11 +301,11 @@ json curve_points(const CurveRoutes& r, const CurveResults& c, const std::vector
 
 void gp_learning_curve(const GpArgs& a) {
   cli_runtime_init();
-  check_sizes(a);
+  check_vocab_length(a.vocab, a.length);
   auto spec = kernel_spec_parse(a.spec);
   auto routes = curve_routes(a, spec);
   auto ns = parse_ns(a);
-  auto q = token_probs(a);
+  auto q = token_probs(a.probs, a.vocab);
   if (q.empty()) q.assign(a.vocab, 1.0 / a.vocab);
   auto seqs = all_sequences(a.vocab, a.length);
   auto target = target_values(a, seqs);
@@ -391,19 +344,14 @@ void gp_learning_curve(const GpArgs& a) {
 }
 
 std::vector<int> parse_ints(const std::string& text, const std::string& what) {
-  std::vector<int> out;
-  for (double v : parse_doubles(text, what)) {
-    check(v >= 1 && v == std::floor(v) && v <= 1e6, what + ": " + std::to_string(v) + " is not a positive integer",
-          "e.g. " + what + " 4,8,16");
-    out.push_back((int)v);
-  }
-  return out;
+  auto v = parse_positive_ints(text, what, 1e6);
+  return {v.begin(), v.end()};
 }
 
 // Finite random transformers (the runtime) vs the tied-softmax NNGP kernel: bias against width, error against M.
 void gp_mc_check(const GpArgs& a) {
   cli_runtime_init();
-  check_sizes(a);
+  check_vocab_length(a.vocab, a.length);
   auto widths = parse_ints(a.widths, "--widths");
   check(a.networks >= 4, "--networks must be >= 4", "e.g. --networks 64");
   auto gen = at::detail::createCPUGenerator(a.seed);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "cli/gp_args.h"
 #include "gp/plot.h"
 #include "gp/sectors.h"
 #include "util/error.h"
@@ -21,6 +22,7 @@ namespace {
 
 using nlohmann::json;
 using namespace gp;
+using namespace gp_args;
 
 struct SectorArgs {
   std::string spec = "embed(pos=decay,ell=1) | attn(tied) | relu | meanpool";
@@ -32,36 +34,8 @@ struct SectorArgs {
   int mc_replicas = 8;
 };
 
-void progress(const std::string& line) {
-  if (!cli_globals().quiet) std::cerr << line << std::endl;
-}
-
-std::vector<double> parse_probs(const SectorArgs& a) {
-  if (a.probs.empty()) return {};
-  std::vector<double> q;
-  std::stringstream ss(a.probs);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    char* end = nullptr;
-    double v = std::strtod(item.c_str(), &end);
-    check(!item.empty() && *end == '\0', "--probs: '" + item + "' is not a number",
-          "write a comma-separated list, e.g. --probs 0.7,0.3");
-    check(std::isfinite(v) && v > 0, "--probs: every probability must be positive (got '" + item + "')",
-          "drop unused tokens by lowering --vocab");
-    q.push_back(v);
-  }
-  check((int)q.size() == a.vocab, "--probs has " + std::to_string(q.size()) + " entries but V = " + std::to_string(a.vocab),
-        "give one probability per token");
-  double s = 0;
-  for (double v : q) s += v;
-  for (double& v : q) v /= s;
-  return q;
-}
-
 void check_args(const SectorArgs& a) {
-  check(a.vocab >= 1 && a.vocab <= 64, "--vocab " + std::to_string(a.vocab) + " is out of range", "use 1 <= V <= 64");
-  check(a.length >= 1 && a.length <= 512, "--length " + std::to_string(a.length) + " is out of range",
-        "use 1 <= L <= 512");
+  check_vocab_length(a.vocab, a.length);
   check(std::pow((double)a.vocab, (double)a.length) <= (double)kSectorsMaxSequences,
         "sectors: V^L = " + std::to_string(a.vocab) + "^" + std::to_string(a.length) + " exceeds " +
             std::to_string(kSectorsMaxSequences) + " sequences (T is a dense V^L x V^L matrix, fully diagonalised)",
@@ -105,16 +79,11 @@ void print_tables(const Sectors& s) {
   }
 }
 
-void write_text(const std::string& path, const std::string& text, const std::string& what) {
-  file_write_atomic(path, text);
-  std::cout << what << ": " << path << "\n";
-}
-
 void gp_sectors(const SectorArgs& a) {
   cli_runtime_init();
   check_args(a);
   auto spec = kernel_spec_parse(a.spec);
-  auto probs = parse_probs(a);
+  auto probs = token_probs(a.probs, a.vocab);
   dir_create(a.out);
   GramOptions opt;
   opt.vocab = a.vocab;

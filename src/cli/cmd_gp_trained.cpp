@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "cli/gp_args.h"
 #include "gp/plot.h"
 #include "gp/trained.h"
 #include "util/error.h"
@@ -21,27 +22,13 @@ namespace {
 
 using nlohmann::json;
 using namespace gp;
+using namespace gp_args;
 
 struct TrainCheckArgs {
   TrainCheckOptions opt;
   std::string widths = "16,64,256";
   std::string out = "gp_out";
 };
-
-std::vector<int> widths_parse(const std::string& text) {
-  std::vector<int> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    char* end = nullptr;
-    double v = std::strtod(item.c_str(), &end);
-    check(!item.empty() && *end == '\0' && v >= 1 && v <= 1e5 && v == std::floor(v),
-          "--widths: '" + item + "' is not a positive integer", "write a comma-separated list, e.g. --widths 16,64,256");
-    out.push_back((int)v);
-  }
-  check(!out.empty(), "--widths is empty", "e.g. --widths 16,64,256");
-  return out;
-}
 
 json row_json(const TrainCheckRow& r) {
   json nets = json::array();
@@ -122,8 +109,7 @@ void outputs_write(const TrainCheckResult& res, const TrainCheckArgs& a) {
             {"rows", rows}, {"slope_network", res.slope_network}, {"slope_ensemble", res.slope_ensemble},
             {"slope_bias", res.slope_bias},
             {"all_weights", {{"steps", o.all_weights_steps}, {"lr_fraction", o.all_weights_lr}}}};
-  file_write_atomic(a.out + "/train_check.json", j.dump(1));
-  std::cout << "train-check: " << a.out << "/train_check.json\n";
+  write_text(a.out + "/train_check.json", j.dump(1), "train-check");
   PlotSeries net{"one network (mean +- se)"}, ens{"ensemble mean of " + std::to_string(o.networks)};
   PlotSeries all{"all weights trained (contrast)"}, bias{"ensemble bias, noise removed"};
   for (const auto& r : res.rows) {
@@ -146,19 +132,17 @@ void outputs_write(const TrainCheckResult& res, const TrainCheckArgs& a) {
                   res.slope_ensemble);
   }
   if (o.all_weights_steps > 0) series.push_back(all);
-  file_write_atomic(a.out + "/train_check.svg",
-                    plot_svg({title, "width = d_model = d_head", "||f_net - f_GP|| / ||f_GP|| (test)", true, true,
-                              series}));
-  std::cout << "plot: " << a.out << "/train_check.svg\n";
+  write_text(a.out + "/train_check.svg",
+             plot_svg({title, "width = d_model = d_head", "||f_net - f_GP|| / ||f_GP|| (test)", true, true, series}),
+             "plot");
 }
 
 void gp_train_check(TrainCheckArgs& a) {
   cli_runtime_init();
-  a.opt.widths = widths_parse(a.widths);
+  auto widths = parse_positive_ints(a.widths, "--widths", 1e5);
+  a.opt.widths.assign(widths.begin(), widths.end());
   dir_create(a.out);  // before the run: a bad --out fails at once
-  auto res = train_readout_vs_gp(a.opt, [](const std::string& line) {
-    if (!cli_globals().quiet) std::cerr << line << std::endl;
-  });
+  auto res = train_readout_vs_gp(a.opt, progress);
   table_print(res, a.opt);
   outputs_write(res, a);
 }
