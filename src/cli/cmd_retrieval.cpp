@@ -55,7 +55,7 @@ void score_command(const ScoreArgs& a) {
 }
 
 struct SampleArgs {
-  std::string task = "retrieval", format;
+  std::string task = "retrieval", format, encoding = "pairs";
   int64_t depth = 3, count = 5, length = 24, alphabet = 4;
   uint64_t seed = 0;
   bool no_shuffle = false;
@@ -95,6 +95,9 @@ void sample_command(SampleArgs& a) {
   if (a.task == "retrieval") {
     a.r.depth = a.depth;
     a.r.shuffle = !a.no_shuffle;
+    check(a.encoding == "pairs" || a.encoding == "fused", "--encoding '" + a.encoding + "'",
+          "--encoding is pairs (a statement = two tokens) or fused (one token \"lhs=rhs\")");
+    a.r.fused = a.encoding == "fused";
     const auto vocab = retrieval_vocab(a.r), out = retrieval_vocab_out(a.r);
     for (int64_t i = 0; i < a.count; ++i) {
       RetrievalInstance inst = retrieval_instance(a.r, rng);
@@ -155,6 +158,12 @@ void emergence_print(const RunEmergence& run) {
   std::printf("  answer accuracy >= %.2f first at:", run.accuracy_level);
   for (const auto& [D, step] : run.accuracy_step)
     std::printf(" D=%lld %s", static_cast<long long>(D), step < 0 ? "never" : ("step " + std::to_string(step)).c_str());
+  std::printf("\n");
+  if (run.steps_accuracy_step.empty()) return;
+  std::printf("  held-out positions taking d definitions (D = %lld) >= %.2f first at:",
+              static_cast<long long>(run.spec.depth), run.accuracy_level);
+  for (const auto& [d, step] : run.steps_accuracy_step)
+    std::printf(" d=%lld %s", static_cast<long long>(d), step < 0 ? "never" : ("step " + std::to_string(step)).c_str());
   std::printf("\n");
 }
 
@@ -236,6 +245,7 @@ void cmd_retrieval_register(CLI::App& app) {
   m->add_option("--assign", ma.r.distractor_assign, "retrieval: single distractor assignments")->capture_default_str();
   m->add_option("--variables", ma.r.variables, "retrieval: variables K")->capture_default_str();
   m->add_option("--values", ma.r.values, "retrieval: values W")->capture_default_str();
+  m->add_option("--encoding", ma.encoding, "retrieval: pairs | fused (one token per statement)")->capture_default_str();
   m->add_flag("--no-shuffle", ma.no_shuffle, "keep the statements in chain order");
   m->add_option("--distractors", ma.c.distractors, "conditional: distractor people")->capture_default_str();
   m->add_option("--classes", ma.c.classes, "conditional: classes (2..6)")->capture_default_str();

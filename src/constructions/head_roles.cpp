@@ -12,6 +12,7 @@
 #include "model/weights.h"
 #include "report/html.h"
 #include "train/config.h"
+#include "train/data.h"
 #include "train/snapshot.h"
 #include "util/safetensors.h"
 #include "util/error.h"
@@ -39,7 +40,10 @@ ChainIndex chain_index(const RetrievalInstance& r) {
     if (static_cast<int64_t>(v.size()) <= e) v.resize(e + 1, -1);
     v[e] = p, ci.elem[p] = e;
   };
-  for (int64_t p = 1; p < T - 2; p += 2) put(r.chain_of[p], r.depth_of[p], p);
+  if (r.fused)  // every statement is a reader (its element = its depth)
+    for (int64_t p = 0; p < T - 1; ++p) put(r.chain_of[p], r.depth_of[p], p);
+  else
+    for (int64_t p = 1; p < T - 2; p += 2) put(r.chain_of[p], r.depth_of[p], p);
   put(0, r.depth_of[T - 1] + 1, T - 1);  // the query is element D + 1 of the main chain
   return ci;
 }
@@ -61,14 +65,18 @@ std::vector<std::pair<int, int64_t>> row_targets(const RetrievalInstance& r, con
   const int64_t T = static_cast<int64_t>(r.tokens.size()), e = ci.elem[i];
   const int64_t c = i == T - 1 ? 0 : r.chain_of[i];
   const auto& chain = ci.pos.at(c);
-  std::vector<std::pair<int, int64_t>> out = {
-      {roles.get("self"), i}, {roles.get("previous-token"), i - 1}, {roles.get("separator"), T - 2},
-      {roles.get("first"), -offset}};
+  // Fused: no "?" token, and element e - h is itself the statement that defines the variable h links up (its
+  // lhs), so the hops back are named definition / def-back h (hop-back h would have the same targets).
+  std::vector<std::pair<int, int64_t>> out = {{roles.get("self"), i}};
+  if (i > 0) out.emplace_back(roles.get("previous-token"), i - 1);
+  if (!r.fused) out.emplace_back(roles.get("separator"), T - 2);
+  out.emplace_back(roles.get("first"), -offset);
   if (e > 1 && chain[1] >= 0) out.emplace_back(roles.get("value"), chain[1]);
   for (int64_t h = 1; h < e; ++h) {
     if (chain[e - h] < 0) continue;
-    out.emplace_back(roles.get("hop-back " + std::to_string(h)), chain[e - h]);
-    out.emplace_back(roles.get(h == 1 ? "definition" : "def-back " + std::to_string(h)), chain[e - h] - 1);
+    if (!r.fused) out.emplace_back(roles.get("hop-back " + std::to_string(h)), chain[e - h]);
+    out.emplace_back(roles.get(h == 1 ? "definition" : "def-back " + std::to_string(h)),
+                     chain[e - h] - (r.fused ? 0 : 1));
   }
   for (int64_t h = 1; e + h < static_cast<int64_t>(chain.size()); ++h)
     if (chain[e + h] >= 0) out.emplace_back(roles.get("hop-forward " + std::to_string(h)), chain[e + h]);
@@ -264,7 +272,9 @@ std::vector<torch::Tensor> snapshot_patterns(const SafetensorsFile& sf, int64_t 
 }
 
 // eval length -> first step whose "exact" >= level, from metrics.jsonl (absent file: empty).
-std::map<int64_t, int64_t> accuracy_steps(const std::string& run_dir, double level) {
+// Per eval length, and per definition count d of the by_steps entries at D = depth: the first eval step >= level.
+std::map<int64_t, int64_t> accuracy_steps(const std::string& run_dir, double level, int64_t depth,
+                                          std::map<int64_t, int64_t>* by_steps) {
   std::map<int64_t, int64_t> out;
   if (!std::filesystem::exists(run_dir + "/metrics.jsonl")) return out;
   std::istringstream lines(file_read_text(run_dir + "/metrics.jsonl"));
@@ -276,6 +286,12 @@ std::map<int64_t, int64_t> accuracy_steps(const std::string& run_dir, double lev
       if (!e.contains("n") || !e.contains("exact")) continue;
       auto [it, added] = out.emplace(e["n"].get<int64_t>(), -1);
       if (it->second < 0 && e["exact"].get<double>() >= level) it->second = r.value("step", int64_t{-1});
+      if (e["n"].get<int64_t>() != depth || !e.contains("by_steps") || !e["by_steps"].is_array()) continue;
+      for (size_t d = 0; d < e["by_steps"].size(); ++d) {
+        auto [jt, first] = by_steps->emplace(static_cast<int64_t>(d) + 1, -1);
+        if (jt->second < 0 && e["by_steps"][d].is_number() && e["by_steps"][d].get<double>() >= level)
+          jt->second = r.value("step", int64_t{-1});
+      }
     }
   }
   return out;
@@ -294,8 +310,7 @@ RunEmergence head_roles_run(const std::string& run_dir, const HeadRoleOptions& o
         "the head roles are defined for task.name = \"retrieval\" (src/constructions/head_roles.h)");
   RunEmergence run;
   run.run_dir = run_dir, run.seed = static_cast<int64_t>(cfg.seed);
-  run.spec = {cfg.task.n, cfg.task.chains, cfg.task.chain_len, cfg.task.assignments, cfg.task.variables,
-              cfg.task.values, cfg.task.shuffle};
+  run.spec = task_retrieval_spec(cfg.task, cfg.task.n);
   auto files = snapshot_list(run_dir);
   check(!files.empty(), "emergence: " + run_dir + " has no attention snapshots (snapshots/step_*.safetensors)",
         "train with train.snapshot_every > 0 (e.g. train.snapshot_every=250) and a transformer model");
@@ -314,7 +329,7 @@ RunEmergence head_roles_run(const std::string& run_dir, const HeadRoleOptions& o
                                                             cfg.model.causal, opt));
   }
   run.emergence = head_roles_emergence(run.history, opt.threshold);
-  run.accuracy_step = accuracy_steps(run_dir, run.accuracy_level);
+  run.accuracy_step = accuracy_steps(run_dir, run.accuracy_level, run.spec.depth, &run.steps_accuracy_step);
   return run;
 }
 
@@ -390,6 +405,8 @@ nlohmann::json head_roles_runs_json(const std::vector<RunEmergence>& runs, doubl
                             {"final", it->to_json()}});
     }
     for (const auto& [D, step] : run.accuracy_step) r["accuracy_step"][std::to_string(D)] = step;
+    r["steps_accuracy_step"] = nlohmann::json::object();
+    for (const auto& [d, step] : run.steps_accuracy_step) r["steps_accuracy_step"][std::to_string(d)] = step;
     same = same && head_roles_order_key(run) == head_roles_order_key(runs.front());
     j["runs"].push_back(r);
   }
@@ -435,10 +452,10 @@ struct SourceRow {
 SourceRow source_row(const HopTrace& tr, const ChainIndex& ci, int64_t src) {
   const int64_t T = static_cast<int64_t>(tr.tokens.size());
   const std::string tok = " (" + tr.tokens[src] + ")";
-  if (src == T - 2) return {0, false, "t=" + std::to_string(src) + " ?"};
+  if (src == T - 2 && !tr.inst.fused) return {0, false, "t=" + std::to_string(src) + " ?"};
   const bool main_elem = ci.elem[src] >= 0 && (src == T - 1 || tr.inst.chain_of[src] == 0);
   if (main_elem) return {ci.elem[src], false, "e" + std::to_string(ci.elem[src]) + " t=" + std::to_string(src) + tok};
-  if (src + 1 < T - 2 && src % 2 == 0 && tr.inst.chain_of[src + 1] == 0)
+  if (!tr.inst.fused && src + 1 < T - 2 && src % 2 == 0 && tr.inst.chain_of[src + 1] == 0)
     return {ci.elem[src + 1], true, "lhs of e" + std::to_string(ci.elem[src + 1]) + " t=" + std::to_string(src) + tok};
   return {-1, false, "t=" + std::to_string(src) + tok + " chain " + std::to_string(tr.inst.chain_of[src])};
 }

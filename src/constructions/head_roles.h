@@ -80,6 +80,9 @@ struct RunEmergence {
   std::vector<HeadEmergence> emergence;                              // head_roles_emergence(history)
   std::map<int64_t, int64_t> accuracy_step;  // eval length D -> first eval step with answer accuracy
                                              // ("exact") >= accuracy_level; -1: never; empty: no eval entries
+  std::map<int64_t, int64_t> steps_accuracy_step;  // d -> first eval step at which the held-out positions whose
+                                                   // value takes d definitions (by_steps at D = task.n) reach
+                                                   // accuracy_level; -1: never; empty: no by_steps entries
   double accuracy_level = 0.9;
 };
 // Error with a HINT for a missing directory or config, a task other than retrieval, no snapshots, a snapshot
@@ -88,7 +91,8 @@ RunEmergence head_roles_run(const std::string& run_dir, const HeadRoleOptions& o
 // Per head (in emergence order): the score of the head's final role at every snapshot (for "uniform": the
 // entropy; for "other": the role that scores highest at the last snapshot). role_of gets that role.
 std::vector<std::vector<double>> head_roles_timeline(const RunEmergence& run, std::vector<std::string>* role_of);
-// {"runs": [{run, seed, D, heads: [{layer, head, role, score, step}], order, accuracy_step, steps, timeline}],
+// {"runs": [{run, seed, D, heads: [{layer, head, role, score, step}], order, accuracy_step, steps_accuracy_step,
+//            steps, timeline}],
 //  "same_order": bool (the (layer, role, step rank) sequences agree), "threshold"}
 nlohmann::json head_roles_runs_json(const std::vector<RunEmergence>& runs, double threshold);
 // The order as text, "L0H1 previous-token@750 < L1H0 definition@1500 = ..." (= for a shared step).

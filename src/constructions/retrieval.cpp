@@ -43,6 +43,7 @@ void options_check(const RetrievalBuildOptions& opt) {
   std::vector<std::string> p;
   if (opt.scheme != "tripling" && opt.scheme != "doubling")
     p.push_back("scheme '" + opt.scheme + "' (must be tripling or doubling)");
+  if (opt.spec.fused) p.push_back("the spec has the fused encoding; the construction reads the pairs encoding");
   if (opt.lookup_layers < 0 || opt.lookup_layers > 24)
     p.push_back("lookup layers " + std::to_string(opt.lookup_layers) + " (must be 0..24; 0 = the fewest for D)");
   const int64_t T = retrieval_seq_len(opt.spec);

@@ -34,6 +34,72 @@ struct Statement {
   int64_t depth;  // 1 = the value assignment
 };
 
+RetrievalSpec as_pairs(RetrievalSpec s) {
+  s.fused = false;
+  return s;
+}
+
+// A pairs instance of spec in the fused encoding (retrieval.h): statement s = pairs positions 2s, 2s + 1.
+RetrievalInstance fuse(const RetrievalSpec& spec, const RetrievalInstance& p) {
+  const int64_t W = spec.values, K = spec.variables, Tp = static_cast<int64_t>(p.tokens.size());
+  const int64_t S = (Tp - 2) / 2, T = S + 1;
+  RetrievalInstance r;
+  r.fused = true;
+  r.answer = p.answer;
+  r.tokens.assign(T, 0);
+  r.stmt_of.assign(T, -1), r.chain_of.assign(T, -1), r.depth_of.assign(T, -1);
+  r.def_pos.assign(T, -1), r.value_of.assign(T, -1);
+  for (int64_t s = 0; s < S; ++s) {
+    r.tokens[s] = W + (p.tokens[2 * s] - W) * (W + K) + p.tokens[2 * s + 1];
+    r.stmt_of[s] = s, r.chain_of[s] = p.chain_of[2 * s], r.depth_of[s] = p.depth_of[2 * s];
+    r.def_pos[s] = p.def_pos[2 * s + 1] >= 0 ? p.def_pos[2 * s + 1] / 2 : -1;
+    r.value_of[s] = p.value_of[2 * s];
+  }
+  r.tokens[S] = W + K * (W + K) + (p.tokens[Tp - 1] - W);
+  r.chain_of[S] = 0, r.depth_of[S] = p.depth_of[Tp - 1];
+  r.def_pos[S] = p.def_pos[Tp - 1] / 2, r.value_of[S] = p.value_of[Tp - 1];
+  return r;
+}
+
+// Fused tokens -> the pairs tokens of the same instance; Error naming the fused position of every id that is
+// not a statement (positions 0..T-2) or a query (T-1). The caller checked the length.
+std::vector<int64_t> unfuse(const RetrievalSpec& spec, const std::vector<int64_t>& tok) {
+  const int64_t W = spec.values, K = spec.variables, T = static_cast<int64_t>(tok.size()), Q0 = W + K * (W + K);
+  std::vector<std::string> problems;
+  std::vector<int64_t> pairs;
+  for (int64_t t = 0; t + 1 < T; ++t) {
+    if (tok[t] < W || tok[t] >= Q0) {
+      problems.push_back("position " + std::to_string(t) + " holds id " + std::to_string(tok[t]) +
+                         ", not a statement \"lhs=rhs\"");
+      continue;
+    }
+    pairs.push_back(W + (tok[t] - W) / (W + K));
+    pairs.push_back((tok[t] - W) % (W + K));
+  }
+  if (T > 0 && (tok[T - 1] < Q0 || tok[T - 1] >= Q0 + K))
+    problems.push_back("the last position holds id " + std::to_string(tok[T - 1]) + ", not a query \"?X\"");
+  if (!problems.empty()) {
+    std::string msg = "retrieval tokens (fused encoding) are no instance of the spec:";
+    for (const auto& x : problems) msg += "\n  - " + x;
+    throw Error(msg, "pass tokens of an instance of this spec (fused format in src/tasks/retrieval.h)");
+  }
+  pairs.push_back(W + K);
+  pairs.push_back(W + tok[T - 1] - Q0);
+  return pairs;
+}
+
+// Runs f on the pairs form of fused tokens; an Error's positions are then pairs positions, which it says.
+template <class F>
+auto on_pairs(const RetrievalSpec& spec, const std::vector<int64_t>& tok, F f) {
+  const auto pairs = unfuse(spec, tok);
+  try {
+    return f(as_pairs(spec), pairs);
+  } catch (const Error& e) {
+    throw Error(e.message() + "\n  (fused encoding: positions above are in the pairs layout, where statement s "
+                "is at positions 2s and 2s+1)", e.hint());
+  }
+}
+
 }  // namespace
 
 void retrieval_validate(const RetrievalSpec& s) {
@@ -48,6 +114,10 @@ void retrieval_validate(const RetrievalSpec& s) {
     p.push_back("variables K = " + std::to_string(s.variables) + " but the instance has " +
                 std::to_string(statement_count(s)) + " statements, each defining its own variable (K must be in " +
                 std::to_string(statement_count(s)) + "..65536)");
+  if (p.empty() && s.fused && s.variables * (s.variables + s.values) > 1 << 20)
+    p.push_back("fused encoding with K = " + std::to_string(s.variables) + " variables and W = " +
+                std::to_string(s.values) + " values: K(K + W) = " + std::to_string(s.variables * (s.variables + s.values)) +
+                " statement tokens (at most 1048576)");
   if (p.empty()) return;
   std::string msg = "retrieval task spec is invalid:";
   for (const auto& x : p) msg += "\n  - " + x;
@@ -64,18 +134,27 @@ std::vector<std::string> retrieval_vocab_out(const RetrievalSpec& spec) {
 
 std::vector<std::string> retrieval_vocab(const RetrievalSpec& spec) {
   auto v = retrieval_vocab_out(spec);
-  for (int64_t k = 0; k < spec.variables; ++k) v.push_back(variable_name(spec.variables, k));
+  const int64_t W = spec.values, K = spec.variables;
+  if (spec.fused) {
+    for (int64_t lhs = 0; lhs < K; ++lhs)
+      for (int64_t rho = 0; rho < W + K; ++rho)
+        v.push_back(variable_name(K, lhs) + "=" + (rho < W ? value_name(W, rho) : variable_name(K, rho - W)));
+    for (int64_t k = 0; k < K; ++k) v.push_back("?" + variable_name(K, k));
+    return v;
+  }
+  for (int64_t k = 0; k < K; ++k) v.push_back(variable_name(K, k));
   v.push_back("?");
   return v;
 }
 
 int64_t retrieval_seq_len(const RetrievalSpec& spec) {
   retrieval_validate(spec);
-  return 2 * statement_count(spec) + 2;
+  return spec.fused ? statement_count(spec) + 1 : 2 * statement_count(spec) + 2;
 }
 
 RetrievalInstance retrieval_instance(const RetrievalSpec& spec, TaskRng& rng) {
   retrieval_validate(spec);
+  if (spec.fused) return fuse(spec, retrieval_instance(as_pairs(spec), rng));
   const int64_t W = spec.values, K = spec.variables, S = statement_count(spec);
   std::vector<int64_t> pool(K);  // partial Fisher-Yates: the i-th pick does not depend on S
   for (int64_t k = 0; k < K; ++k) pool[k] = k;
@@ -152,6 +231,13 @@ TaskBatch retrieval_sample(const RetrievalSpec& spec, int64_t count, uint64_t se
 }
 
 std::string retrieval_text(const RetrievalSpec& spec, const RetrievalInstance& inst) {
+  if (spec.fused) {
+    check(inst.tokens.size() >= 2, "retrieval_text: " + std::to_string(inst.tokens.size()) + " tokens",
+          "pass an instance of this spec");
+    RetrievalInstance p;
+    p.tokens = unfuse(spec, inst.tokens);
+    return retrieval_text(as_pairs(spec), p);
+  }
   const auto vocab = retrieval_vocab(spec);
   const int64_t T = static_cast<int64_t>(inst.tokens.size());
   check(T >= 2 && T % 2 == 0, "retrieval_text: " + std::to_string(T) + " tokens", "pass an instance of this spec");
@@ -168,6 +254,14 @@ std::vector<int64_t> retrieval_targets(const RetrievalSpec& spec, const std::vec
   };
   if (static_cast<int64_t>(tokens.size()) != T) bad(std::to_string(tokens.size()) + " tokens, expected " +
                                                     std::to_string(T));
+  if (spec.fused)  // statement s: its lhs's value (prefix: once its rhs is a value or resolved before s)
+    return on_pairs(spec, tokens, [&](const RetrievalSpec& ps, const std::vector<int64_t>& pt) {
+      const auto out = retrieval_targets(ps, pt, prefix);
+      std::vector<int64_t> f(T, -1);
+      for (int64_t s = 0; s + 1 < T; ++s) f[s] = !prefix ? out[2 * s] : pt[2 * s + 1] < W ? pt[2 * s + 1] : out[2 * s + 1];
+      f[T - 1] = out.back();
+      return f;
+    });
   auto is_var = [&](int64_t id) { return id >= W && id < W + K; };
   std::vector<int64_t> value(K, -1), out(T, -1);
   std::vector<std::vector<int64_t>> waiting(K);  // variables defined as "= v", waiting for v's value
@@ -232,6 +326,10 @@ RetrievalInstance retrieval_metadata(const RetrievalSpec& spec, const std::vecto
                            "spec comes from the run's task.* keys with D = task.n)";
   check(static_cast<int64_t>(tok.size()) == T, "retrieval metadata: " + std::to_string(tok.size()) +
         " tokens, expected T = " + std::to_string(T) + " for D = " + std::to_string(spec.depth), hint);
+  if (spec.fused)
+    return on_pairs(spec, tok, [&](const RetrievalSpec& ps, const std::vector<int64_t>& pt) {
+      return fuse(spec, retrieval_metadata(ps, pt));
+    });
   auto is_var = [&](int64_t id) { return id >= W && id < W + K; };
   auto is_value = [&](int64_t id) { return id >= 0 && id < W; };
   std::vector<std::string> problems;

@@ -14,6 +14,15 @@
 //   ids: C=12 4=4 D=13 C=12 E=14 D=13 A=10 9=9 B=11 A=10 ?=36 E=14
 // With shuffle on, the statements appear in a random order (the chain links are then found by content, not
 // by position).
+//
+// Fused encoding (spec.fused): one token per statement, "lhs=rhs", and one query token "?X"; T = S + 1. The same
+// draws as the pairs encoding (same seed, same statements in the same order). Ids: the W values (output ids,
+// never inputs), then the statements W + lhs*(W+K) + rho (rho = the rhs's pairs id: a value v, or W + k for
+// variable k), then the queries W + K*(W+K) + k. The example above, fused:
+//   "C=4  D=C  E=D  A=9  B=A  ?E"   -> answer "4"
+// Here a statement can read the statement defining its rhs in one attention layer, so D steps need exactly
+// ceil(log3(2D)) layers (Musat's bound; the pairs encoding needs one more layer to move each lhs onto its rhs:
+// docs/retrieval.md "Depth").
 #pragma once
 
 #include <cstdint>
@@ -34,6 +43,7 @@ struct RetrievalSpec {
   int64_t variables = 26;         // K: variable alphabet size (>= total number of statements)
   int64_t values = 10;            // W: value alphabet size (>= 2)
   bool shuffle = true;            // shuffle the statement order
+  bool fused = false;             // fused encoding: one token "lhs=rhs" per statement, the query one token "?X"
 };
 
 // One instance with the metadata a verifier, a curriculum loss and a head classifier need.
@@ -47,12 +57,16 @@ struct RetrievalInstance {
                                    //     of the lhs token that defines it; -1 otherwise
   std::vector<int64_t> value_of;   // [T] output id of the resolved value at each variable or value position,
                                    //     -1 at "?"
+  // Fused encoding: position s is statement s (stmt_of = s, chain_of/depth_of its statement's), def_pos = the
+  // position of the statement defining its rhs variable (-1 for a value rhs), value_of = its lhs's value; the
+  // query (T - 1) as above.
+  bool fused = false;
 };
 
 void retrieval_validate(const RetrievalSpec& spec);  // Error naming the field, with a HINT
 std::vector<std::string> retrieval_vocab(const RetrievalSpec& spec);
 std::vector<std::string> retrieval_vocab_out(const RetrievalSpec& spec);
-int64_t retrieval_seq_len(const RetrievalSpec& spec);  // T = 2S + 2
+int64_t retrieval_seq_len(const RetrievalSpec& spec);  // T = 2S + 2 (fused: S + 1)
 RetrievalInstance retrieval_instance(const RetrievalSpec& spec, TaskRng& rng);
 // `count` instances as a TaskBatch (target = answer), seeded; same seed, same bytes.
 TaskBatch retrieval_sample(const RetrievalSpec& spec, int64_t count, uint64_t seed);
@@ -80,6 +94,8 @@ RetrievalInstance retrieval_metadata(const RetrievalSpec& spec, const std::vecto
 // t=5 (rhs B) 9 (B = A = 9 is complete); t=7 (query C) 9.  Error when the tokens are no instance of spec.
 // prefix = false: the whole input determines every value (bidirectional models): every variable position, lhs
 // included, gets its variable's value (the example above: 9 9 9 . 9 9 . 9; the value 9 and "?" get none).
+// Fused ("B=A  A=9  C=B  ?C"): a statement's target is its lhs's value; prefix = true scores it where its rhs is a
+// value or resolved by the earlier statements (. 9 9 9), prefix = false everywhere (9 9 9 9).
 std::vector<int64_t> retrieval_targets(const RetrievalSpec& spec, const std::vector<int64_t>& tokens,
                                        bool prefix = true);
 

@@ -45,6 +45,7 @@ const std::vector<Field>& fields() {
       ATTNLAB_FIELD("task.variables", Int, task.variables),
       ATTNLAB_FIELD("task.values", Int, task.values),
       ATTNLAB_FIELD("task.shuffle", Bool, task.shuffle),
+      ATTNLAB_FIELD("task.encoding", String, task.encoding),
       ATTNLAB_FIELD("task.distractors", Int, task.distractors),
       ATTNLAB_FIELD("task.classes", Int, task.classes),
       ATTNLAB_FIELD("task.relations", Int, task.relations),
@@ -358,6 +359,9 @@ void train_config_validate(const TrainConfig& c, const std::string& origin) {
   one_of("task.name", c.task.name,
          {"index_lookup", "dyck", "equality", "disjointness", "retrieval", "conditional", "khop"});
   one_of("task.supervision", c.task.supervision, {"final", "curriculum", "curriculum_prefix"});
+  one_of("task.encoding", c.task.encoding, {"pairs", "fused"});
+  need(c.task.encoding == "pairs" || c.task.name == "retrieval", "key 'task.encoding' = \"" + c.task.encoding +
+       "\" needs task.name = \"retrieval\"");
   task_spec_check(c, p);
   one_of("task.labels", c.task.labels, {"last", "prefix"});
   need(c.task.labels == "last" || c.task.name == "dyck", "key 'task.labels' = \"prefix\" needs task.name = \"dyck\"");

@@ -30,6 +30,7 @@ struct TaskConfig {
   int64_t variables = 26;             // retrieval: K variables; conditional: people
   int64_t values = 10;                // retrieval: W values; conditional: places
   bool shuffle = true;                // retrieval, conditional: shuffle the statement order
+  std::string encoding = "pairs";     // retrieval: pairs (a statement = tokens "lhs rhs") | fused (one token "lhs=rhs")
   int64_t distractors = 2;            // conditional: distractor people (with their own residence)
   int64_t classes = 2;                // conditional: classes (each with a rule), 2..6
   int64_t relations = 2;              // conditional: relations, 2..6
@@ -38,7 +39,7 @@ struct TaskConfig {
 };
 
 struct ModelSection {
-  std::string type = "transformer";   // transformer | lstm | gru | rnn
+  std::string type = "transformer";   // transformer | lstm | gru | rnn | lru (diagonal linear recurrence)
   int64_t n_layers = 1;               // blocks / stacked RNN layers
   int64_t d_model = 32;               // residual width (transformer) / embedding width (RNN)
   int64_t n_heads = 1;

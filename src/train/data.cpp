@@ -22,14 +22,15 @@ uint64_t seed_mix(uint64_t a, uint64_t b) {
   return splitmix(a ^ splitmix(b));
 }
 
+RetrievalSpec task_retrieval_spec(const TaskConfig& t, int64_t n) {
+  return {n, t.chains, t.chain_len, t.assignments, t.variables, t.values, t.shuffle, t.encoding == "fused"};
+}
+
 namespace {
 
 // The chain tasks (retrieval, conditional, khop) at length parameter n (D, D, k).
 bool chain_task(const TaskConfig& t) { return t.name == "retrieval" || t.name == "conditional" || t.name == "khop"; }
 
-RetrievalSpec retrieval_spec(const TaskConfig& t, int64_t n) {
-  return {n, t.chains, t.chain_len, t.assignments, t.variables, t.values, t.shuffle};
-}
 ConditionalSpec conditional_spec(const TaskConfig& t, int64_t n) {
   return {n, t.distractors, t.classes, t.relations, t.variables, t.values, t.shuffle};
 }
@@ -40,7 +41,7 @@ KhopSpec khop_spec(const TaskConfig& t, int64_t n, int64_t max_k = 0) { return {
 // curriculum_prefix: only where the prefix determines it (causal models). khop: the same for both.
 std::vector<int64_t> chain_targets(const TaskConfig& t, int64_t n, const std::vector<int64_t>& tokens) {
   const bool prefix = t.supervision == "curriculum_prefix";
-  if (t.name == "retrieval") return retrieval_targets(retrieval_spec(t, n), tokens, prefix);
+  if (t.name == "retrieval") return retrieval_targets(task_retrieval_spec(t, n), tokens, prefix);
   if (t.name == "conditional") return conditional_targets(conditional_spec(t, n), tokens, prefix);
   return khop_targets(khop_spec(t, n, n), tokens);
 }
@@ -77,13 +78,13 @@ TrainBatch chain_batch(const TaskConfig& task, const TaskBatch& ex, const std::v
 }  // namespace
 
 void task_spec_validate(const TaskConfig& task, int64_t n) {
-  if (task.name == "retrieval") retrieval_validate(retrieval_spec(task, n));
+  if (task.name == "retrieval") retrieval_validate(task_retrieval_spec(task, n));
   if (task.name == "conditional") conditional_validate(conditional_spec(task, n));
   if (task.name == "khop") khop_validate(khop_spec(task, n));
 }
 
 std::vector<std::string> task_vocab(const TaskConfig& task, int64_t max_n) {
-  if (task.name == "retrieval") return retrieval_vocab(retrieval_spec(task, max_n));
+  if (task.name == "retrieval") return retrieval_vocab(task_retrieval_spec(task, max_n));
   if (task.name == "conditional") return conditional_vocab(conditional_spec(task, max_n));
   if (task.name == "khop") return khop_vocab(khop_spec(task, max_n, max_n));
   if (task.name == "index_lookup") return index_lookup_vocab({max_n, task.alphabet});
@@ -92,7 +93,7 @@ std::vector<std::string> task_vocab(const TaskConfig& task, int64_t max_n) {
 }
 
 std::vector<std::string> task_vocab_out(const TaskConfig& task) {
-  if (task.name == "retrieval") return retrieval_vocab_out(retrieval_spec(task, task.n));
+  if (task.name == "retrieval") return retrieval_vocab_out(task_retrieval_spec(task, task.n));
   if (task.name == "conditional") return conditional_vocab_out(conditional_spec(task, task.n));
   if (task.name == "khop") return khop_vocab_out(khop_spec(task, task.n));
   if (task.name == "index_lookup") return index_lookup_vocab_out({task.n, task.alphabet});
@@ -101,7 +102,7 @@ std::vector<std::string> task_vocab_out(const TaskConfig& task) {
 }
 
 int64_t task_seq_len(const TaskConfig& task, int64_t n) {
-  if (task.name == "retrieval") return retrieval_seq_len(retrieval_spec(task, n));
+  if (task.name == "retrieval") return retrieval_seq_len(task_retrieval_spec(task, n));
   if (task.name == "conditional") return conditional_seq_len(conditional_spec(task, n));
   if (task.name == "khop") return task.length + 1;
   if (task.name == "index_lookup") return n + 1;
@@ -110,7 +111,7 @@ int64_t task_seq_len(const TaskConfig& task, int64_t n) {
 }
 
 TaskBatch task_examples(const TaskConfig& task, int64_t n, int64_t count, uint64_t seed) {
-  if (task.name == "retrieval") return retrieval_sample(retrieval_spec(task, n), count, seed);
+  if (task.name == "retrieval") return retrieval_sample(task_retrieval_spec(task, n), count, seed);
   if (task.name == "conditional") return conditional_sample(conditional_spec(task, n), count, seed);
   if (task.name == "khop") return khop_sample(khop_spec(task, n), count, seed, task.supervision == "final");
   if (task.name == "index_lookup") return index_lookup_sample({n, task.alphabet}, count, seed);

@@ -190,6 +190,40 @@ TEST(RetrievalHeadRoles, ClassifiesHandMadePatternsFromTheMetadata) {
   EXPECT_THROW(head_roles_from_patterns({pat.slice(2, 1)}, probes, 0, false, opt), Error);
 }
 
+// Fused encoding (one position per statement, no "?"): the definition of a statement's rhs is itself a
+// statement, the next link is the statement (or the query) whose def_pos is me; no separator role exists.
+TEST(RetrievalHeadRoles, ClassifiesHandMadePatternsOfTheFusedEncoding) {
+  OneThread one_thread;
+  RetrievalSpec s = small_spec(6);
+  s.fused = true;
+  HeadRoleOptions opt;
+  opt.probes = 16;
+  auto probes = head_roles_probes(s, opt);
+  const int64_t B = 16, T = static_cast<int64_t>(probes[0].tokens.size());
+  ASSERT_TRUE(probes[0].fused);
+  // head 0: def_pos; head 1: the next link (found by scanning def_pos); head 2: self; head 3: the previous position
+  auto pat = torch::zeros({B, 4, T, T}, torch::kFloat64);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t i = 0; i < T; ++i) {
+      const int64_t def = probes[b].def_pos[i];
+      int64_t next = i;
+      for (int64_t j = 0; j < T; ++j)
+        if (probes[b].def_pos[j] == i) next = j;
+      pat[b][0][i][def >= 0 ? def : i] = 1.0;
+      pat[b][1][i][next] = 1.0;
+      pat[b][2][i][i] = 1.0;
+      pat[b][3][i][i > 0 ? i - 1 : 0] = 1.0;
+    }
+  auto roles = head_roles_from_patterns({pat}, probes, 0, false, opt);
+  EXPECT_EQ(role_names(roles), (std::vector<std::string>{"L0H0 definition", "L0H1 hop-forward 1", "L0H2 self",
+                                                          "L0H3 previous-token"}));
+  for (const auto& r : roles) {
+    EXPECT_NEAR(r.score, 1.0, 1e-12) << r.role;
+    EXPECT_EQ(r.scores.count("separator"), 0u);
+    EXPECT_EQ(r.scores.count("hop-back 1"), 0u);
+  }
+}
+
 TEST(RetrievalHeadRoles, EmergenceOrderIsTheFirstCrossingOfTheFinalRole) {
   OneThread one_thread;
   auto head = [](int l, int h, std::string role, std::map<std::string, double> scores) {
@@ -281,6 +315,9 @@ TEST(RetrievalConstruction, BadSpecsAreErrorsWithHints) {
   };
   RetrievalSpec s = small_spec(4);
   expect_error([&] { retrieval_build({s, "quadrupling", 0}); }, "scheme 'quadrupling'");
+  RetrievalSpec fused = s;
+  fused.fused = true;
+  expect_error([&] { retrieval_build({fused, "tripling", 0}); }, "fused encoding");
   expect_error([&] { retrieval_build({s, "tripling", -1}); }, "lookup layers -1");
   RetrievalSpec zero = s;
   zero.depth = 0;

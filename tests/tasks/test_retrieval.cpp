@@ -4,6 +4,7 @@
 // a text parser of the F1 prompts, and the worked examples of the headers, derived by hand.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -437,6 +438,105 @@ TEST(RetrievalTask, MetadataOfMalformedTokensIsAnErrorNamingThePosition) {
   } catch (const Error& e) {
     EXPECT_NE(e.message().find("token 'Z' at position 7 is not in the vocabulary"), std::string::npos) << e.message();
   }
+}
+
+// The fused encoding against the pairs encoding of the same draws, read through the vocabulary strings only:
+// statement s is the string "lhs=rhs" of the pairs tokens 2s, 2s + 1, the query "?X"; answers, step counts,
+// definitions and both target rows recomputed by a string-level resolver (a lhs -> rhs map over the statements,
+// for the prefix targets the map of statements 0..s only).
+TEST(RetrievalTask, FusedEncodingIsThePairsInstanceOneTokenPerStatement) {
+  // worked example of retrieval.h, K = 26, W = 10: "B=A  A=9  C=B  ?C" -> ids 10+36*1+10, 10+0+9, 10+36*2+11, 10+26*36+2
+  RetrievalSpec ex{3, 0, 0, 0, 26, 10, true, true};
+  const std::vector<int64_t> ex_ids = {56, 19, 93, 948};
+  EXPECT_EQ(retrieval_vocab(ex).at(56), "B=A");
+  EXPECT_EQ(retrieval_vocab(ex).at(948), "?C");
+  EXPECT_EQ(retrieval_vocab(ex).size(), 10u + 26 * 36 + 26);
+  EXPECT_EQ(retrieval_targets(ex, ex_ids), (std::vector<int64_t>{-1, 9, 9, 9}));
+  EXPECT_EQ(retrieval_targets(ex, ex_ids, false), (std::vector<int64_t>{9, 9, 9, 9}));
+  EXPECT_EQ(retrieval_metadata(ex, ex_ids).def_pos, (std::vector<int64_t>{1, -1, 0, 2}));
+  for (RetrievalSpec spec : specs()) {
+    RetrievalSpec fused = spec;
+    fused.fused = true;
+    const auto pv = retrieval_vocab(spec), fv = retrieval_vocab(fused);
+    TaskRng rp(21), rf(21);
+    for (int i = 0; i < 60; ++i) {
+      RetrievalInstance p = retrieval_instance(spec, rp), f = retrieval_instance(fused, rf);
+      const int64_t S = (static_cast<int64_t>(p.tokens.size()) - 2) / 2, T = S + 1;
+      ASSERT_EQ(static_cast<int64_t>(f.tokens.size()), T);
+      ASSERT_EQ(retrieval_seq_len(fused), T);
+      ASSERT_TRUE(f.fused);
+      std::map<std::string, std::string> def;  // lhs -> rhs
+      std::vector<std::pair<std::string, std::string>> st;
+      for (int64_t s = 0; s < S; ++s) {
+        ASSERT_EQ(fv.at(f.tokens[s]), pv.at(p.tokens[2 * s]) + "=" + pv.at(p.tokens[2 * s + 1]));
+        st.emplace_back(pv.at(p.tokens[2 * s]), pv.at(p.tokens[2 * s + 1]));
+        def[st.back().first] = st.back().second;
+      }
+      ASSERT_EQ(fv.at(f.tokens[S]), "?" + pv.at(p.tokens.back()));
+      auto resolve = [&](std::string x, const std::map<std::string, std::string>& d, int64_t* steps) {
+        int64_t n = 0;
+        while (d.count(x) && n <= S) x = d.at(x), ++n;
+        if (steps) *steps = n;
+        return std::find(pv.begin(), pv.begin() + spec.values, x) - pv.begin();  // == W when not a value
+      };
+      int64_t steps = 0;
+      EXPECT_EQ(resolve(pv.at(p.tokens.back()), def, &steps), f.answer);
+      EXPECT_EQ(steps, spec.depth);
+      EXPECT_EQ(f.answer, p.answer);
+      EXPECT_EQ(f.value_of[S], f.answer);
+      auto full = retrieval_targets(fused, f.tokens, false), prefix = retrieval_targets(fused, f.tokens, true);
+      std::map<std::string, std::string> seen;
+      for (int64_t s = 0; s < S; ++s) {
+        const auto& [lhs, rhs] = st[s];
+        EXPECT_EQ(full[s], resolve(lhs, def, nullptr)) << s;
+        EXPECT_EQ(f.value_of[s], full[s]) << s;
+        seen[lhs] = rhs;
+        const int64_t v = resolve(lhs, seen, nullptr);
+        EXPECT_EQ(prefix[s], v < spec.values ? v : -1) << s;
+        if (f.def_pos[s] >= 0) {
+          EXPECT_EQ(fv.at(f.tokens[f.def_pos[s]]).substr(0, rhs.size() + 1), rhs + "=") << s;
+        } else {
+          EXPECT_LT(std::find(pv.begin(), pv.end(), rhs) - pv.begin(), spec.values) << s;
+        }
+        EXPECT_EQ(f.depth_of[s], p.depth_of[2 * s]);
+        EXPECT_EQ(f.chain_of[s], p.chain_of[2 * s]);
+      }
+      EXPECT_EQ(full[S], f.answer);
+      EXPECT_EQ(prefix[S], f.answer);
+      RetrievalInstance m = retrieval_metadata(fused, f.tokens);  // metadata from the tokens alone
+      EXPECT_EQ(m.def_pos, f.def_pos);
+      EXPECT_EQ(m.depth_of, f.depth_of);
+      EXPECT_EQ(m.value_of, f.value_of);
+      EXPECT_TRUE(m.fused);
+      if (!spec.shuffle) {
+        EXPECT_EQ(m.chain_of, f.chain_of);
+      }
+    }
+  }
+  auto expect_error = [&](const std::vector<int64_t>& tok, const std::string& needle) {
+    try {
+      retrieval_metadata(ex, tok);
+      ADD_FAILURE() << "no error for " << needle;
+    } catch (const Error& e) {
+      EXPECT_NE(e.message().find(needle), std::string::npos) << e.message();
+      EXPECT_FALSE(e.hint().empty());
+    }
+  };
+  expect_error({56, 19, 93}, "3 tokens, expected T = 4");
+  expect_error({56, 9, 93, 948}, "position 1 holds id 9, not a statement");
+  expect_error({56, 19, 948, 93}, "position 2 holds id 948");
+  expect_error({56, 19, 93, 93}, "the last position holds id 93, not a query");
+  expect_error({56, 19, 10 + 2 * 36 + 2, 948}, "the query's chain has 1 statements");  // C=2: chain of 1
+  EXPECT_THROW(retrieval_targets(ex, {56, 19, 93, 93}), Error);
+  RetrievalSpec huge{3, 0, 0, 0, 1100, 10, true, true};
+  try {
+    retrieval_validate(huge);
+    ADD_FAILURE() << "no error for 1100 x 1110 statement tokens";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("statement tokens"), std::string::npos) << e.message();
+  }
+  huge.fused = false;
+  EXPECT_NO_THROW(retrieval_validate(huge));
 }
 
 }  // namespace
