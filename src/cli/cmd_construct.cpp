@@ -320,7 +320,7 @@ void register_scan(CLI::App& construct) {
 
 struct RetrievalArgs {
   RetrievalBuildOptions opt;
-  std::string out, view;
+  std::string out, view, encoding = "pairs";
   int64_t verify = 0, probes = 32;
   uint64_t seed = 0;
 };
@@ -330,7 +330,7 @@ void construct_retrieval_run(RetrievalArgs& a);
 void register_retrieval(CLI::App& construct) {
   static RetrievalArgs a;
   a.opt.spec.variables = 0, a.opt.spec.distractor_chains = 2;
-  auto* c = construct.add_subcommand("retrieval", "variable-chain retrieval in 1 + ceil(log3(2D)) layers by "
+  auto* c = construct.add_subcommand("retrieval", "variable-chain retrieval in ceil(log3(2D)) lookup layers by "
                                      "pointer jumping (Musat 2024)");
   c->add_option("--D", a.opt.spec.depth, "retrieval steps D of the main chain")->required();
   c->add_option("--variables", a.opt.spec.variables, "variables K (0 = one per statement)")->capture_default_str();
@@ -339,6 +339,8 @@ void register_retrieval(CLI::App& construct) {
   c->add_option("--distractor-len", a.opt.spec.distractor_len, "length of each distractor chain (0 = D)")
       ->capture_default_str();
   c->add_option("--assign", a.opt.spec.distractor_assign, "extra single assignments")->capture_default_str();
+  c->add_option("--encoding", a.encoding, "pairs (\"lhs rhs\": + 1 gather layer) | fused (\"lhs=rhs\": ceil(log3(2D)) "
+                "layers)")->capture_default_str();
   c->add_option("--scheme", a.opt.scheme, "tripling (2 heads/layer) | doubling (1 head/layer)")->capture_default_str();
   c->add_option("--lookup-layers", a.opt.lookup_layers, "lookup layers (0 = the fewest for D)")->capture_default_str();
   c->add_option("--verify", a.verify, "random instances checked in f32 and f64 (0 = none)")->capture_default_str();
@@ -359,16 +361,20 @@ void construct_retrieval_run(RetrievalArgs& a) {
                                         s.distractor_assign;
     check(a.verify >= 0 && a.probes >= 1, "construct retrieval: --verify " + std::to_string(a.verify) +
           ", --probes " + std::to_string(a.probes), "pass --verify 0 or more and --probes 1 or more");
+    check(a.encoding == "pairs" || a.encoding == "fused", "construct retrieval: --encoding '" + a.encoding + "'",
+          "--encoding is pairs (a statement = two tokens) or fused (one token \"lhs=rhs\")");
+    s.fused = a.encoding == "fused";
     RetrievalBuild b = retrieval_build(a.opt);
     std::printf("retrieval (%s), D = %lld, K = %lld, W = %lld, T = %lld\n", b.scheme.c_str(),
                 static_cast<long long>(s.depth), static_cast<long long>(s.variables), static_cast<long long>(s.values),
                 static_cast<long long>(b.model->config().n_ctx));
-    std::printf("layers: %lld = 1 gather + %lld lookup; lower bound ceil(log3(2D)) = %lld; ceil(log2(D+1)) = %lld "
+    const int64_t gather = s.fused ? 0 : 1;
+    std::printf("layers: %lld = %s%lld lookup; lower bound ceil(log3(2D)) = %lld; ceil(log2(D+1)) = %lld "
                 "(pointer doubling: %lld layers); resolves D <= %lld\n",
-                static_cast<long long>(b.lookup_layers + 1), static_cast<long long>(b.lookup_layers),
-                static_cast<long long>(retrieval_layer_lower_bound(s.depth)),
+                static_cast<long long>(b.model->config().n_layers), gather ? "1 gather + " : "",
+                static_cast<long long>(b.lookup_layers), static_cast<long long>(retrieval_layer_lower_bound(s.depth)),
                 static_cast<long long>(retrieval_lookup_layers(s.depth, "doubling")),
-                static_cast<long long>(retrieval_lookup_layers(s.depth, "doubling") + 1),
+                static_cast<long long>(retrieval_lookup_layers(s.depth, "doubling") + gather),
                 static_cast<long long>(b.capacity));
     report_print(b.report());
     save_and_print(a.out, b.model, !a.out.empty());

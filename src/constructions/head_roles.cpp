@@ -59,6 +59,9 @@ struct RoleTable {
   }
 };
 
+// Roles scored on the query row alone carry this prefix ("query definition").
+const std::string kQueryRole = "query ";
+
 // (role, target) for every role whose target exists at reader row i; "first" is pattern position 0 (-offset).
 std::vector<std::pair<int, int64_t>> row_targets(const RetrievalInstance& r, const ChainIndex& ci, int64_t i,
                                                  int64_t offset, RoleTable& roles) {
@@ -80,6 +83,10 @@ std::vector<std::pair<int, int64_t>> row_targets(const RetrievalInstance& r, con
   }
   for (int64_t h = 1; e + h < static_cast<int64_t>(chain.size()); ++h)
     if (chain[e + h] >= 0) out.emplace_back(roles.get("hop-forward " + std::to_string(h)), chain[e + h]);
+  if (i == T - 1) {  // the query row again, on its own: "query <role>" (the second tier of the classifier)
+    const size_t general = out.size();
+    for (size_t k = 0; k < general; ++k) out.emplace_back(roles.get(kQueryRole + roles.name[out[k].first]), out[k].second);
+  }
   return out;
 }
 
@@ -169,16 +176,19 @@ std::vector<HeadRole> head_roles_from_patterns(const std::vector<torch::Tensor>&
         }
       HeadRole hr;
       hr.layer = static_cast<int>(l), hr.head = static_cast<int>(h);
-      std::string best;
+      std::string best, best_query;  // over all reader rows; over the query rows only (second tier)
       for (size_t r = 0; r < roles.name.size(); ++r) {
         if (cnt[r] < opt.min_support) continue;
         double s = sum[r] / static_cast<double>(cnt[r]);
         hr.scores[roles.name[r]] = s;
-        if (best.empty() || s > hr.scores[best]) best = roles.name[r];
+        std::string& b = roles.name[r].rfind(kQueryRole, 0) == 0 ? best_query : best;
+        if (b.empty() || s > hr.scores[b]) b = roles.name[r];
       }
       const double uniform = n_rows ? entropy / static_cast<double>(n_rows) : 0.0;
       hr.scores["uniform"] = uniform;
       if (!best.empty() && hr.scores[best] >= opt.threshold) hr.role = best, hr.score = hr.scores[best];
+      else if (!best_query.empty() && hr.scores[best_query] >= opt.threshold)
+        hr.role = best_query, hr.score = hr.scores[best_query];
       else if (uniform >= opt.uniform_entropy) hr.role = "uniform", hr.score = uniform;
       else hr.role = "other", hr.score = best.empty() ? 0.0 : hr.scores[best];
       out.push_back(hr);

@@ -8,8 +8,11 @@
 //   value                       element 1 (the rhs holding the chain's value)
 //   separator                   the "?" token            first: position 0 (BOS when the model has one)
 // score(role) = mean attention weight on the role's target over the rows where the target exists (needs
-// min_support rows over all probes); role = argmax if >= threshold, else "uniform" (mean normalised entropy
-// >= uniform_entropy) or "other". head_roles_classify names a model's heads; head_roles_run
+// min_support rows over all probes); role = argmax if >= threshold; else, second tier, the best of the same
+// roles scored on the query rows alone ("query definition": a head that matters only where the answer is read)
+// if >= threshold; else "uniform" (mean normalised entropy >= uniform_entropy) or "other". Fused probes
+// (tasks/retrieval.h): every statement is a reader row, no separator, and the hops back are definition /
+// def-back h (element e - h is the statement defining the variable h links up). head_roles_classify names a model's heads; head_roles_run
 // classifies every attention snapshot of a training run (probe metadata rebuilt from the stored token strings)
 // and head_roles_emergence gives the first step at which each head's final role crosses the threshold.
 // Shapes: B = probes, H = heads, T = sequence length; patterns are per layer [B, H, T, T].

@@ -21,6 +21,8 @@ namespace {
 struct Layout {
   int64_t K = 0, W = 0, n = 0;
   bool tripling = true;
+  bool fused = false;  // fused encoding: no gather layer, lookup layer l + 1 is block l, a sink token first
+  int64_t block(int64_t l) const { return fused ? l : l + 1; }  // block of lookup layer l + 1
   static constexpr int64_t ONE = 0, POS = 1, POS2 = 2, IS_LHS = 3, IS_SINK = 4;
   int64_t tok() const { return 5; }
   int64_t val() const { return 5 + K; }
@@ -31,6 +33,8 @@ struct Layout {
   int64_t end(int64_t l) const { return (l == 0 || !tripling) ? name() : name() + (n + l) * K; }
   int64_t width() const { return 5 + W + K * (2 + n + (tripling ? n - 1 : 0)); }
 };
+
+const char* const kSink = "<sink>";  // the fused construction's first token (its BOS): the read of resolved rows
 
 int64_t pow_int(int64_t base, int64_t e) {
   int64_t r = 1;
@@ -43,7 +47,6 @@ void options_check(const RetrievalBuildOptions& opt) {
   std::vector<std::string> p;
   if (opt.scheme != "tripling" && opt.scheme != "doubling")
     p.push_back("scheme '" + opt.scheme + "' (must be tripling or doubling)");
-  if (opt.spec.fused) p.push_back("the spec has the fused encoding; the construction reads the pairs encoding");
   if (opt.lookup_layers < 0 || opt.lookup_layers > 24)
     p.push_back("lookup layers " + std::to_string(opt.lookup_layers) + " (must be 0..24; 0 = the fewest for D)");
   const int64_t T = retrieval_seq_len(opt.spec);
@@ -57,21 +60,25 @@ void options_check(const RetrievalBuildOptions& opt) {
 ModelConfig build_config(const RetrievalBuildOptions& opt, const Layout& lay) {
   const RetrievalSpec& s = opt.spec;
   ModelConfig cfg;
-  cfg.n_layers = static_cast<int>(1 + lay.n);
+  cfg.n_layers = static_cast<int>(lay.block(lay.n - 1) + 1);
   cfg.d_model = static_cast<int>(lay.width());
   cfg.n_heads = lay.tripling ? 2 : 1;
   cfg.d_head = static_cast<int>(std::max(2 * lay.K + 2, lay.K + lay.W));
-  cfg.d_vocab = static_cast<int>(lay.W + lay.K + 1);
+  cfg.vocab = retrieval_vocab(s);
+  if (lay.fused) cfg.vocab.push_back(kSink), cfg.bos = kSink;  // the sink is the first position
+  cfg.d_vocab = static_cast<int>(cfg.vocab.size());
   cfg.d_vocab_out = static_cast<int>(lay.W);
-  cfg.n_ctx = static_cast<int>(retrieval_seq_len(s));
+  cfg.n_ctx = static_cast<int>(retrieval_seq_len(s) + (lay.fused ? 1 : 0));
   cfg.attn_only = true;
   cfg.causal = false;
   cfg.attn_scale = 1.0;  // the scale β is in W_Q
-  cfg.vocab = retrieval_vocab(s);
   cfg.vocab_out = retrieval_vocab_out(s);
   cfg.producer = "attnlab construct retrieval";
+  RetrievalSpec pairs = s;
+  pairs.fused = false;
+  const auto names = retrieval_vocab(pairs);  // values, then the variables' names
   auto add = [&](const std::string& slot, int64_t from, int64_t count) {
-    for (int64_t i = 0; i < count; ++i) cfg.residual_labels.push_back(slot + ":" + cfg.vocab[from + i]);
+    for (int64_t i = 0; i < count; ++i) cfg.residual_labels.push_back(slot + ":" + names[from + i]);
   };
   for (const char* f : {"one:1", "pos:t", "pos2:t^2", "is_lhs:1", "is_sink:1"}) cfg.residual_labels.push_back(f);
   add("tok", lay.W, lay.K);
@@ -86,6 +93,20 @@ using ParamMap = torch::OrderedDict<std::string, torch::Tensor>;
 
 void set_embeddings(ParamMap& p, const Layout& lay, int64_t n_ctx) {
   auto W_E = p["embed.W_E"], W_pos = p["pos_embed.W_pos"];
+  if (lay.fused) {  // "a=rho": NAME a and TOK rho (a variable) or VAL rho (a value); "?x": TOK x; the sink
+    const int64_t W = lay.W, K = lay.K, Q0 = W + K * (W + K);
+    for (int64_t a = 0; a < K; ++a)
+      for (int64_t rho = 0; rho < W + K; ++rho) {
+        auto e = W_E[W + a * (W + K) + rho];
+        e[lay.name() + a] = 1.0;
+        e[rho < W ? lay.val() + rho : lay.tok() + rho - W] = 1.0;
+      }
+    for (int64_t x = 0; x < K; ++x) W_E[Q0 + x][lay.tok() + x] = 1.0;
+    W_E[Q0 + K][Layout::IS_SINK] = 1.0;
+    for (int64_t t = 0; t < n_ctx; ++t) W_pos[t][Layout::ONE] = 1.0;
+    for (int64_t c = 0; c < lay.W; ++c) p["unembed.W_U"][lay.val() + c][c] = 1.0;
+    return;
+  }
   for (int64_t c = 0; c < lay.W; ++c) W_E[c][lay.val() + c] = 1.0;        // value token -> VAL
   for (int64_t a = 0; a < lay.K; ++a) W_E[lay.W + a][lay.tok() + a] = 1.0;  // variable token -> TOK
   W_E[lay.W + lay.K][Layout::IS_SINK] = 1.0;                              // "?": the sink, at an even position
@@ -115,7 +136,7 @@ void set_gather_layer(ParamMap& p, const Layout& lay, double beta) {
 
 // Lookup layer l + 1 (block l + 1): the backward head 0 and, unless last, the forward head 1 (retrieval.h).
 void set_lookup_layer(ParamMap& p, const Layout& lay, int64_t l, double beta) {
-  const std::string b = "blocks." + std::to_string(l + 1) + ".attn.";
+  const std::string b = "blocks." + std::to_string(lay.block(l)) + ".attn.";
   const int64_t K = lay.K, S = lay.start(l), E = lay.end(l), N = lay.name();
   auto WQ = p[b + "W_Q"][0], WK = p[b + "W_K"][0], WV = p[b + "W_V"][0], WO = p[b + "W_O"][0];
   for (int64_t a = 0; a < K; ++a) {
@@ -176,25 +197,26 @@ RetrievalBuild retrieval_build(const RetrievalBuildOptions& opt) {
   options_check(opt);
   const RetrievalSpec& s = opt.spec;
   Layout lay;
-  lay.K = s.variables, lay.W = s.values, lay.tripling = opt.scheme == "tripling";
+  lay.K = s.variables, lay.W = s.values, lay.tripling = opt.scheme == "tripling", lay.fused = s.fused;
   lay.n = opt.lookup_layers > 0 ? opt.lookup_layers : retrieval_lookup_layers(s.depth, opt.scheme);
   RetrievalBuild b;
   b.scheme = opt.scheme;
   b.lookup_layers = lay.n;
   b.capacity = retrieval_capacity(lay.n, opt.scheme);
   ModelConfig cfg = build_config(opt, lay);
-  const double L = static_cast<double>(lay.n + 1);
+  const double L = static_cast<double>(cfg.n_layers);
   b.beta = 1.01 * (std::log(static_cast<double>(cfg.n_ctx)) + std::log(L) + L * std::log(2.0) + std::log(1000.0));
   cfg.provenance = {{"construction", "retrieval"}, {"paper", "Musat 2024, arXiv 2411.12118 (log3(2D) bound)"},
                     {"scheme", opt.scheme}, {"D", s.depth}, {"variables", s.variables}, {"values", s.values},
                     {"distractor_chains", s.distractor_chains}, {"distractor_len", s.distractor_len},
                     {"distractor_assign", s.distractor_assign}, {"lookup_layers", lay.n},
+                    {"encoding", s.fused ? "fused" : "pairs"},
                     {"lower_bound_layers", retrieval_layer_lower_bound(s.depth)}, {"beta", b.beta}};
   b.model = model_create(cfg, torch::kFloat64);
   torch::NoGradGuard no_grad;
   auto p = b.model->named_parameters();
   set_embeddings(p, lay, cfg.n_ctx);
-  set_gather_layer(p, lay, b.beta);
+  if (!lay.fused) set_gather_layer(p, lay, b.beta);
   for (int64_t l = 0; l < lay.n; ++l) set_lookup_layer(p, lay, l, b.beta);
   b.model->config_mut().provenance["report"] = b.report();
   return b;
@@ -202,7 +224,9 @@ RetrievalBuild retrieval_build(const RetrievalBuildOptions& opt) {
 
 namespace {
 
-VerifyResult verify_dtype(const SequenceModel& model, const std::vector<RetrievalInstance>& inst, int64_t T) {
+// T counts the sink (the BOS of a fused construction, id `sink`; -1 for none).
+VerifyResult verify_dtype(const SequenceModel& model, const std::vector<RetrievalInstance>& inst, int64_t T,
+                          int64_t sink) {
   VerifyResult r;
   auto t0 = std::chrono::steady_clock::now();
   r.dtype = model->parameters()[0].scalar_type() == torch::kFloat32 ? "f32" : "f64";
@@ -213,6 +237,7 @@ VerifyResult verify_dtype(const SequenceModel& model, const std::vector<Retrieva
     const size_t b1 = std::min(inst.size(), b0 + batch);
     std::vector<int64_t> flat, answers;
     for (size_t i = b0; i < b1; ++i) {
+      if (sink >= 0) flat.push_back(sink);
       flat.insert(flat.end(), inst[i].tokens.begin(), inst[i].tokens.end());
       answers.push_back(inst[i].answer);
     }
@@ -234,16 +259,19 @@ std::vector<VerifyResult> retrieval_verify(const RetrievalBuild& b, const Retrie
   const auto& c = b.model->config();
   check(count >= 1, "retrieval verify: " + std::to_string(count) + " instances (must be >= 1)",
         "pass --verify 1 or more");
-  const int64_t T = retrieval_seq_len(spec);
-  check(spec.variables + spec.values + 1 == c.d_vocab && spec.values == c.d_vocab_out && T <= c.n_ctx,
-        "retrieval verify: the instances (K = " + std::to_string(spec.variables) + ", W = " +
+  const int64_t sink = c.bos.empty() ? -1 : c.d_vocab - 1, T = retrieval_seq_len(spec) + (sink >= 0 ? 1 : 0);
+  check(spec.fused == (sink >= 0) &&
+            static_cast<int64_t>(retrieval_vocab(spec).size()) + (sink >= 0 ? 1 : 0) == c.d_vocab &&
+            spec.values == c.d_vocab_out && T <= c.n_ctx,
+        "retrieval verify: the instances (" + std::string(spec.fused ? "fused" : "pairs") + " encoding, K = " +
+            std::to_string(spec.variables) + ", W = " +
             std::to_string(spec.values) + ", T = " + std::to_string(T) + ") do not fit the model (d_vocab = " +
             std::to_string(c.d_vocab) + ", d_vocab_out = " + std::to_string(c.d_vocab_out) + ", n_ctx = " +
             std::to_string(c.n_ctx) + ")", "verify with the spec the model was built for (same K and W, T <= n_ctx)");
   TaskRng rng(seed);
   std::vector<RetrievalInstance> inst;
   for (int64_t i = 0; i < count; ++i) inst.push_back(retrieval_instance(spec, rng));
-  return {verify_dtype(model_copy_as(b.model, torch::kFloat32), inst, T), verify_dtype(b.model, inst, T)};
+  return {verify_dtype(model_copy_as(b.model, torch::kFloat32), inst, T, sink), verify_dtype(b.model, inst, T, sink)};
 }
 
 // ---- k-hop induction ---------------------------------------------------------------------------------------

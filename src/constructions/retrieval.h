@@ -27,6 +27,12 @@
 // keys score <= 0), and the logit margin is >= 1 - 2·L·2^L·ε. β = 1.01(ln(n_ctx) + ln L + L ln 2 + ln 1000)
 // makes ε·L·2^L <= 1e-3: margin >= 0.99 in exact arithmetic. f32: layer-0 scores reach 3β(n_ctx/2)^2 and their
 // rounding (<= 3β·n_ctx^2·2^-24) stays < β/4 for n_ctx <= 1024; above that only f64 is covered by this argument.
+//
+// Fused encoding (spec.fused; tasks/retrieval.h: one token "lhs=rhs" per statement, the query "?x"): the
+// embedding writes NAME = lhs and TOK or VAL = rhs directly, so there is no gather layer and the model has
+// exactly ceil(log3(2D)) layers (= the lower bound); a sink token "<sink>" (the model's BOS, first position)
+// takes the place of "?" as what resolved rows and unmatched forward reads attend to. Same invariant, same
+// heads, same margin argument (no lhs positions, no POS slots).
 #pragma once
 
 #include <cstdint>
@@ -49,7 +55,7 @@ struct RetrievalBuildOptions {
 };
 
 struct RetrievalBuild {
-  SequenceModel model;       // float64, n_layers = 1 + lookup_layers
+  SequenceModel model;       // float64, n_layers = 1 + lookup_layers (fused: lookup_layers, BOS "<sink>")
   std::string scheme;
   int64_t lookup_layers = 0; // n
   int64_t capacity = 0;      // largest D the model resolves: b_n - 1

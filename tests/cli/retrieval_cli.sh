@@ -43,6 +43,13 @@ expect_ok sample "$BIN" retrieval sample --D 3 --count 2 --seed 1
 expect_grep sample-text "^#1  ([A-Z]=[A-Z0-9], )+[A-Z]=[A-Z0-9]\. [A-Z]\?   answer: [0-9]" "$WORK/out"
 expect_grep sample-curriculum "^  curriculum: [0-9]" "$WORK/out"
 expect_grep sample-prefix "^  prefix:     \. \. " "$WORK/out"
+# the fused encoding: the same draws (same text), one id per statement plus the query (D = 3, 2 chains: 10 ids)
+cp "$WORK/out" "$WORK/pairs.txt"
+expect_ok sample-fused "$BIN" retrieval sample --D 3 --count 2 --seed 1 --encoding fused
+cp "$WORK/out" "$WORK/fused.txt"
+expect_ok sample-fused-same-text diff <(grep '^#' "$WORK/pairs.txt") <(grep '^#' "$WORK/fused.txt")
+expect_ok sample-fused-ids test "$(grep -m1 '^  ids:' "$WORK/fused.txt" | wc -w)" = 11
+expect_fail bad-encoding "--encoding 'triples'" "$BIN" retrieval sample --D 2 --encoding triples
 expect_ok sample-f2 "$BIN" retrieval sample --D 2 --format F2 --count 1
 expect_grep sample-f2-text "is the same as" "$WORK/out"
 expect_ok sample-cond "$BIN" retrieval sample --task conditional --D 2 --count 1

@@ -122,6 +122,14 @@ expect_ok retrieval_doubling "$BIN" construct retrieval --D 8 --scheme doubling 
 expect_grep retrieval_doubling_layers "layers: 5 = 1 gather \+ 4 lookup" "$WORK/out"
 expect_grep retrieval_doubling_roles "L4 H0 +hop-back 8" "$WORK/out"
 expect_fail retrieval_short "verification failed" "$BIN" construct retrieval --D 14 --lookup-layers 3 --verify 16
+# fused encoding: ceil(log3(2D)) layers, the bound itself (D = 13: 3, D = 14: 4), saved with its sink BOS
+expect_ok retrieval_fused "$BIN" construct retrieval --D 13 --encoding fused --verify 16 -o "$WORK/retf"
+expect_grep retrieval_fused_layers "^layers: 3 = 3 lookup; lower bound ceil\(log3\(2D\)\) = 3;" "$WORK/out"
+expect_grep retrieval_fused_verify "verify f32 \(16 random instances\): 16/16 correct" "$WORK/out"
+expect_grep retrieval_fused_roles "L2 H0  def-back 9 " "$WORK/out"
+expect_grep retrieval_fused_bos '"bos": "<sink>"' "$WORK/retf/config.json"
+expect_fail retrieval_fused_short "verification failed" "$BIN" construct retrieval --D 14 --encoding fused --lookup-layers 3 --verify 16
+expect_fail retrieval_encoding "--encoding 'triples'" "$BIN" construct retrieval --D 5 --encoding triples
 expect_fail retrieval_d0 "depth D = 0" "$BIN" construct retrieval --D 0
 expect_fail retrieval_vars "variables K = 3" "$BIN" construct retrieval --D 5 --variables 3
 expect_fail retrieval_scheme "scheme 'quad'" "$BIN" construct retrieval --D 5 --scheme quad

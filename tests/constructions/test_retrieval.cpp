@@ -136,6 +136,44 @@ TEST(RetrievalConstruction, OneLookupLayerFewerDoesNotReachBeyondCapacity) {
   EXPECT_GT(max_query_logit(retrieval_build({d8, "doubling", 4}), d8, 32, 3), 0.99);
 }
 
+// Fused encoding (one token per statement): no gather layer, so the layer count is Musat's bound itself.
+TEST(RetrievalConstruction, FusedEncodingMeetsTheLowerBoundExactly) {
+  OneThread one_thread;
+  for (int64_t D = 1; D <= 40; ++D) {
+    RetrievalSpec s = small_spec(D);
+    s.fused = true;
+    RetrievalBuild b = retrieval_build({s, "tripling", 0});
+    const int64_t bound = static_cast<int64_t>(std::ceil(std::log(2.0 * D) / std::log(3.0)));
+    ASSERT_EQ(b.model->config().n_layers, bound) << "D = " << D;
+    EXPECT_EQ(b.model->config().bos, "<sink>");
+    expect_all_correct(retrieval_verify(b, s, 8, 300 + D), "fused tripling D = " + std::to_string(D));
+  }
+  for (int64_t D : {1, 2, 7, 8, 31}) {
+    RetrievalSpec s = small_spec(D);
+    s.fused = true;
+    RetrievalBuild b = retrieval_build({s, "doubling", 0});
+    EXPECT_EQ(b.model->config().n_layers, static_cast<int>(std::ceil(std::log2(D + 1.0)))) << "D = " << D;
+    expect_all_correct(retrieval_verify(b, s, 8, 9 + D), "fused doubling D = " + std::to_string(D));
+  }
+  // one lookup layer short (3 resolve D <= 13): no margin at D = 14; the same model is right at D = 13
+  RetrievalSpec s14 = small_spec(14);
+  s14.fused = true;
+  RetrievalBuild short3 = retrieval_build({s14, "tripling", 3});
+  for (const auto& r : retrieval_verify(short3, s14, 32, 3)) EXPECT_LT(r.min_margin, 1e-3) << r.dtype;
+  RetrievalSpec s13 = s14;
+  s13.depth = 13;
+  expect_all_correct(retrieval_verify(short3, s13, 16, 4), "fused D = 13 with 3 layers");
+  // saved and loaded (the sink BOS travels in config.json); the pairs spec does not fit this model
+  const std::string dir = test::temp_dir("retrieval_fused_model");
+  model_save(dir, short3.model);
+  RetrievalBuild loaded = short3;
+  loaded.model = model_load(dir);
+  expect_all_correct(retrieval_verify(loaded, s13, 8, 5), "fused, after save/load");
+  RetrievalSpec pairs = s13;
+  pairs.fused = false;
+  EXPECT_THROW(retrieval_verify(loaded, pairs, 4, 1), Error);
+}
+
 std::vector<std::string> role_names(const std::vector<HeadRole>& roles) {
   std::vector<std::string> out;
   for (const auto& r : roles) out.push_back("L" + std::to_string(r.layer) + "H" + std::to_string(r.head) + " " + r.role);
@@ -159,6 +197,14 @@ TEST(RetrievalHeadRoles, LabelsTheConstructionsOwnHeads) {
                                           "L3H0 hop-back 4",     "L4H0 hop-back 8", "L5H0 hop-back 16",
                                           "L6H0 hop-back 32"};
   EXPECT_EQ(role_names(doubling), want2);
+  // fused: lookup layer l is block l - 1; back along the chain the roles are def-back 3^(l-1) (definition at 1)
+  s.fused = true;
+  auto fused = head_roles_classify(retrieval_build({s, "tripling", 0}).model, s, opt);
+  const std::vector<std::string> want3 = {"L0H0 definition", "L0H1 hop-forward 1", "L1H0 def-back 3",
+                                          "L1H1 hop-forward 3", "L2H0 def-back 9", "L2H1 hop-forward 9",
+                                          "L3H0 def-back 27", "L3H1 uniform"};
+  EXPECT_EQ(role_names(fused), want3);
+  for (const auto& r : fused) EXPECT_GE(r.score, 0.99) << r.layer << " " << r.head << " " << r.role;
 }
 
 TEST(RetrievalHeadRoles, ClassifiesHandMadePatternsFromTheMetadata) {
@@ -315,9 +361,6 @@ TEST(RetrievalConstruction, BadSpecsAreErrorsWithHints) {
   };
   RetrievalSpec s = small_spec(4);
   expect_error([&] { retrieval_build({s, "quadrupling", 0}); }, "scheme 'quadrupling'");
-  RetrievalSpec fused = s;
-  fused.fused = true;
-  expect_error([&] { retrieval_build({fused, "tripling", 0}); }, "fused encoding");
   expect_error([&] { retrieval_build({s, "tripling", -1}); }, "lookup layers -1");
   RetrievalSpec zero = s;
   zero.depth = 0;
