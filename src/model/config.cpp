@@ -69,7 +69,8 @@ struct Fields {
 };
 
 const std::vector<std::pair<std::string, ModelType>> kModelTypes = {
-    {"transformer", ModelType::Transformer}, {"lstm", ModelType::Lstm}, {"gru", ModelType::Gru}, {"rnn", ModelType::Rnn}};
+    {"transformer", ModelType::Transformer}, {"lstm", ModelType::Lstm}, {"gru", ModelType::Gru}, {"rnn", ModelType::Rnn},
+    {"lru", ModelType::Lru}};
 const std::vector<std::pair<std::string, MlpKind>> kMlpKinds = {
     {"relu", MlpKind::Relu}, {"gelu", MlpKind::Gelu}, {"identity", MlpKind::Identity}, {"bilinear", MlpKind::Bilinear}};
 
@@ -161,6 +162,7 @@ nlohmann::json config_to_json(const ModelConfig& c) {
     j["eps"] = c.ln_eps;
     j["gated_mlp"] = c.act_fn == MlpKind::Bilinear;
   }
+  if (c.is_lru()) j["eps"] = c.ln_eps;  // the blocks' LayerNorm
   nlohmann::json a;
   a["format_version"] = 1;
   a["model_type"] = model_type_name(c.model_type);
@@ -168,6 +170,8 @@ nlohmann::json config_to_json(const ModelConfig& c) {
     a["attention"] = c.attention == AttentionKind::Hard ? "hard" : "softmax";
     if (c.attention == AttentionKind::Hard) a["hard_tol"] = c.hard_tol;
     a["mlp"] = mlp_kind_name(c.act_fn);
+  } else if (c.is_lru()) {
+    a["rnn"] = {{"hidden_size", c.d_hidden}, {"readout", c.readout == Readout::Last ? "last" : "per_position"}};
   } else {
     a["rnn"] = {{"hidden_size", c.d_hidden},
                 {"nonlinearity", c.nonlinearity},
@@ -201,9 +205,10 @@ void config_validate(const ModelConfig& c, const std::string& origin) {
     need(c.hard_tol >= 0, "attnlab.hard_tol must be >= 0");
     need(c.attn_scale >= 0, "attn_scale must be positive");
   } else {
-    need(c.n_layers > 0, "an RNN needs n_layers >= 1");
+    need(c.n_layers > 0, "an RNN or lru needs n_layers >= 1");
     need(c.d_hidden > 0, "attnlab.rnn.hidden_size must be positive");
     need(c.nonlinearity == "tanh" || c.nonlinearity == "relu", "attnlab.rnn.nonlinearity must be tanh or relu");
+    if (c.is_lru()) need(c.ln_eps > 0, "eps (the lru blocks' LayerNorm epsilon) must be positive");
   }
   need(c.vocab.empty() || static_cast<int>(c.vocab.size()) == c.d_vocab,
        "attnlab.vocab has " + std::to_string(c.vocab.size()) + " tokens but d_vocab is " + std::to_string(c.d_vocab));
@@ -260,6 +265,21 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> config_tensor_shapes(c
       t.insert(t.end(), {{b + "mlp.W_out", {M, R}}, {b + "mlp.b_out", {R}}});
     }
     if (ln) t.insert(t.end(), {{"ln_final.w", {R}}, {"ln_final.b", {R}}});
+    t.insert(t.end(), {{"unembed.W_U", {R, c.d_vocab_out}}, {"unembed.b_U", {c.d_vocab_out}}});
+    return t;
+  }
+  if (c.is_lru()) {
+    // Per block l (docs/training.md "The lru model"): LayerNorm, the diagonal recurrence (lambda from nu_log and
+    // theta_log, input normalisation gamma_log, complex B [N, R] and C [R, N] as re/im parts, skip D), the GLU.
+    const int64_t N = c.d_hidden;
+    for (int l = 0; l < c.n_layers; ++l) {
+      std::string b = "blocks." + std::to_string(l) + ".";
+      t.insert(t.end(), {{b + "ln.w", {R}}, {b + "ln.b", {R}},
+                         {b + "lru.nu_log", {N}}, {b + "lru.theta_log", {N}}, {b + "lru.gamma_log", {N}},
+                         {b + "lru.B_re", {N, R}}, {b + "lru.B_im", {N, R}},
+                         {b + "lru.C_re", {R, N}}, {b + "lru.C_im", {R, N}}, {b + "lru.D", {R}},
+                         {b + "glu.W_a", {R, R}}, {b + "glu.b_a", {R}}, {b + "glu.W_g", {R, R}}, {b + "glu.b_g", {R}}});
+    }
     t.insert(t.end(), {{"unembed.W_U", {R, c.d_vocab_out}}, {"unembed.b_U", {c.d_vocab_out}}});
     return t;
   }

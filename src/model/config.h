@@ -1,6 +1,6 @@
 // The model directory's config.json: TransformerLens field names at the top level (so a Python user can build
 // a HookedTransformer from it) plus attnlab's own fields under an "attnlab" object. One struct for every
-// model kind (transformer, lstm, gru, rnn); fields that a kind does not use are 0/empty.
+// model kind (transformer, lstm, gru, rnn, lru); fields that a kind does not use are 0/empty.
 // Shape vocabulary: R = d_model (residual width), H = n_heads, D = d_head, M = d_mlp, V = d_vocab.
 #pragma once
 
@@ -12,7 +12,8 @@
 
 namespace attnlab {
 
-enum class ModelType { Transformer, Lstm, Gru, Rnn };
+// lru: diagonal linear recurrent blocks (Orvieto et al. 2023), x + GLU(LRU(LN(x))); src/model/rnn.h.
+enum class ModelType { Transformer, Lstm, Gru, Rnn, Lru };
 enum class AttentionKind { Softmax, Hard };  // hard = average-hard: uniform over the maximal scores (RASP's aggregate)
 enum class MlpKind { Relu, Gelu, Identity, Bilinear };  // bilinear: (x W_in + b_in) * (x W_gate + b_gate), then W_out
 enum class NormKind { None, LN };
@@ -23,8 +24,8 @@ enum class Readout { PerPosition, Last };   // RNN readout
 struct ModelConfig {
   ModelType model_type = ModelType::Transformer;
   // --- TransformerLens fields ---
-  int n_layers = 1;       // transformer blocks, or stacked RNN layers
-  int d_model = 0;        // R: residual width (transformer) / embedding width = RNN input size
+  int n_layers = 1;       // transformer blocks, or stacked RNN layers (LRU blocks)
+  int d_model = 0;        // R: residual width (transformer, lru) / embedding width = RNN input size
   int d_head = 0;         // D
   int n_heads = 0;        // H
   int d_mlp = 0;          // M (0 when attn_only)
@@ -37,7 +38,7 @@ struct ModelConfig {
   bool attn_only = false;
   PosEmbedKind pos_embed = PosEmbedKind::Learned;
   double attn_scale = 0;  // scores = q.k / attn_scale (TL convention); 0 means sqrt(d_head)
-  double ln_eps = 1e-5;
+  double ln_eps = 1e-5;   // LayerNorm epsilon (transformer with LN; every lru block)
   // --- attnlab fields ---
   AttentionKind attention = AttentionKind::Softmax;
   double hard_tol = 1e-6;             // hard attention: keys with score >= max - hard_tol are selected
@@ -48,14 +49,15 @@ struct ModelConfig {
   std::string bos;                    // prepended to every input when non-empty (must be in vocab)
   std::string pad;                    // padding token (must be in vocab when non-empty)
   std::vector<std::string> residual_labels;  // "name:value" per residual dimension (compiled models), or empty
-  int d_hidden = 0;                   // RNN hidden size
+  int d_hidden = 0;                   // RNN hidden size; lru: N, complex state entries per block
   std::string nonlinearity = "tanh";  // Elman RNN: tanh | relu
-  Readout readout = Readout::PerPosition;
+  Readout readout = Readout::PerPosition;  // RNN and lru
   std::string producer;               // what made this model ("attnlab demo", "attnlab compile", ...)
   nlohmann::json provenance = nlohmann::json::object();  // command line, version, seed, ...
 
   double attn_scale_value() const;    // the divisor actually used
   bool is_transformer() const { return model_type == ModelType::Transformer; }
+  bool is_lru() const { return model_type == ModelType::Lru; }
 };
 
 // Parses and validates; `origin` (a path) prefixes errors. Every bad field is an Error naming it.

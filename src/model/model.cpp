@@ -78,6 +78,7 @@ SequenceModel model_create(const ModelConfig& cfg, torch::Dtype dtype) {
   config_validate(cfg, "model config");
   SequenceModel m;
   if (cfg.is_transformer()) m = std::make_shared<TransformerImpl>(cfg);
+  else if (cfg.is_lru()) m = std::make_shared<LruImpl>(cfg);
   else m = std::make_shared<RnnImpl>(cfg);
   m->to(dtype);
   return m;

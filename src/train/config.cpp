@@ -370,7 +370,7 @@ void train_config_validate(const TrainConfig& c, const std::string& origin) {
   need(c.task.alphabet >= 2, "key 'task.alphabet' must be >= 2");
   need(c.task.k >= 1 && c.task.m >= 1, "keys 'task.k' and 'task.m' must be >= 1");
   need(c.task.train_size >= 0, "key 'task.train_size' must be >= 0 (0 = fresh samples every step)");
-  one_of("model.type", c.model.type, {"transformer", "lstm", "gru", "rnn"});
+  one_of("model.type", c.model.type, {"transformer", "lstm", "gru", "rnn", "lru"});
   need(c.model.n_layers >= 1, "key 'model.n_layers' must be >= 1");
   need(c.model.d_model >= 1, "key 'model.d_model' must be >= 1");
   need(c.model.n_heads >= 1, "key 'model.n_heads' must be >= 1");

@@ -7,7 +7,8 @@ inputs (tokens int64 [B, T] and/or numbers f64 [B, T, I]) and the runtime's outp
 [B, 1, O] for an RNN with readout "last"). We recompute the logits and print the max abs error per model; exit 1 if
 any exceeds --tol (with --expect-mismatch: exit 0 only if ALL exceed it).
 Independent on purpose: own safetensors parser (struct + json + numpy), numpy instead of ATen for the maths, and
-the RNN cells written from their equations (cross-checked against torch.nn.LSTM/GRU/RNN when torch imports).
+the RNN cells written from their equations (cross-checked against torch.nn.LSTM/GRU/RNN when torch imports), the
+lru (diagonal linear recurrence) in numpy complex128 where the runtime uses (re, im) pairs of real tensors.
 Shapes: B = batch, T = seq len, R = d_model, H = heads, D = d_head, M = d_mlp, I = d_in_num, O = d_vocab_out.
 Run with /usr/bin/python3 (Debian's, with python3-numpy and python3-torch).
 """
@@ -74,7 +75,7 @@ def config_parse(j):
              attention=a.get("attention", "softmax"), hard_tol=float(a.get("hard_tol", 1e-6)),
              hidden=rnn.get("hidden_size", 0), nonlinearity=rnn.get("nonlinearity", "tanh"),
              readout=rnn.get("readout", "per_position"))
-    checks = [("model_type", ("transformer", "lstm", "gru", "rnn")), ("mlp", ("relu", "gelu", "identity", "bilinear")),
+    checks = [("model_type", ("transformer", "lstm", "gru", "rnn", "lru")), ("mlp", ("relu", "gelu", "identity", "bilinear")),
               ("norm", ("LN", "none")), ("pos", ("standard", "sinusoidal", "none")), ("attention", ("softmax", "hard")),
               ("nonlinearity", ("tanh", "relu")), ("readout", ("per_position", "last"))]
     for key, allowed in checks:
@@ -232,6 +233,32 @@ def rnn_forward(c, w, io, stats):
         hs = hs[:, -1:]
     return hs @ w["unembed.W_U"] + w["unembed.b_U"]
 
+# ----------------------------------------------------------------------------------------------- LRU
+
+
+def lru_forward(c, w, io, stats):
+    """Blocks x <- x + GLU(LRU(LN(x))) (Orvieto et al. 2023), written with complex numbers:
+    h_t = lam * h_{t-1} + gamma * (B u_t), lam = exp(-exp(nu_log) + i exp(theta_log)), gamma = exp(gamma_log),
+    y_t = Re(C h_t) + D * u_t, GLU(y) = (y W_a + b_a) * sigmoid(y W_g + b_g). N = hidden_size."""
+    x = embed(w, io)
+    for layer in range(c["n_layers"]):
+        p = f"blocks.{layer}."
+        u = layer_norm(x, w[p + "ln.w"], w[p + "ln.b"], c["eps"])  # [B, T, R]
+        lam = np.exp(-np.exp(w[p + "lru.nu_log"]) + 1j * np.exp(w[p + "lru.theta_log"]))  # [N]
+        gamma = np.exp(w[p + "lru.gamma_log"])
+        Bc = w[p + "lru.B_re"] + 1j * w[p + "lru.B_im"]  # [N, R]
+        Cc = w[p + "lru.C_re"] + 1j * w[p + "lru.C_im"]  # [R, N]
+        h = np.zeros((u.shape[0], Bc.shape[0]), dtype=np.complex128)
+        ys = []
+        for t in range(u.shape[1]):
+            h = lam * h + gamma * (u[:, t] @ Bc.T)
+            ys.append((h @ Cc.T).real + w[p + "lru.D"] * u[:, t])
+        y = np.stack(ys, axis=1)
+        x = x + (y @ w[p + "glu.W_a"] + w[p + "glu.b_a"]) * sigmoid(y @ w[p + "glu.W_g"] + w[p + "glu.b_g"])
+    if c["readout"] == "last":
+        x = x[:, -1:]
+    return x @ w["unembed.W_U"] + w["unembed.b_U"]
+
 # ----------------------------------------------------------------------------------------------- driver
 
 
@@ -243,7 +270,7 @@ def check_model(d):
     io = safetensors_read(os.path.join(d, "io.safetensors"))
     theirs = io.pop("logits")
     stats = dict(tied_rows=0, rows=0, near_boundary=0, torch_crosscheck=None)
-    forward = transformer_forward if c["model_type"] == "transformer" else rnn_forward
+    forward = {"transformer": transformer_forward, "lru": lru_forward}.get(c["model_type"], rnn_forward)
     ours = forward(c, w, io, stats)
     if ours.shape != theirs.shape:
         return math.inf, f"shape mismatch: oracle {list(ours.shape)} vs runtime {list(theirs.shape)}"

@@ -1,11 +1,20 @@
 // Gradients of the training loss (masked cross-entropy through every architecture the trainer builds) against
 // central finite differences in f64. Error budget per coordinate: |fd - autograd| <= 1e-7 + 1e-6 |autograd|
 // (central differences with h = 1e-6: truncation ~h^2 |f'''| ~ 1e-12, rounding ~ eps |f| / h ~ 1e-10).
+// Also the lru model through the trainer (TrainLru.*): its ring initialisation, its config errors and a tiny
+// index lookup learned on every possible input.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cmath>
+#include <filesystem>
+
+#include "tasks/index_lookup.h"
 #include "train/data.h"
 #include "train/loss.h"
 #include "train/model_build.h"
+#include "train/trainer.h"
+#include "util/error.h"
 
 namespace attnlab {
 namespace {
@@ -67,8 +76,89 @@ TEST(TrainGradients, EveryArchitectureMatchesFiniteDifferences) {
                                  "task.n=6", "task.labels=prefix", "model.readout=per_position"}},
       {"rnn-relu", {"model.type=rnn", "model.nonlinearity=relu", "model.d_model=4", "model.d_hidden=6"}},
       {"equality-transformer", {"task.name=equality", "task.n=3", "model.d_model=8"}},
+      {"lru-last", {"model.type=lru", "model.d_model=4", "model.d_hidden=3"}},
+      {"lru-2layers-per-position", {"model.type=lru", "model.d_model=4", "model.d_hidden=3", "model.n_layers=2",
+                                    "task.name=dyck", "task.n=6", "task.labels=prefix", "model.readout=per_position"}},
   };
   for (const auto& c : cases) check_gradients(c);
+}
+
+// The ring init (Orvieto et al. 2023): |lambda| in [r_min, r_max] = [0.9, 0.999], arg lambda in [0, 2 pi),
+// gamma = sqrt(1 - |lambda|^2); seeded like every kind (same seed, same weights).
+TEST(TrainLru, RingInitialisation) {
+  TrainConfig cfg = train_config_parse("", "lru", {"model.type=lru", "model.d_model=8", "model.d_hidden=200",
+                                                   "model.n_layers=2"});
+  SequenceModel a = train_model_build(cfg, torch::kFloat64), b = train_model_build(cfg, torch::kFloat64);
+  auto pa = a->named_parameters(), pb = b->named_parameters();
+  for (const auto& p : pa) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  for (int l = 0; l < 2; ++l) {
+    std::string s = "blocks." + std::to_string(l) + ".lru.";
+    auto modulus = torch::exp(-torch::exp(pa[s + "nu_log"])), angle = torch::exp(pa[s + "theta_log"]);
+    EXPECT_GE(modulus.min().item<double>(), 0.9 - 1e-12);
+    EXPECT_LE(modulus.max().item<double>(), 0.999 + 1e-12);
+    EXPECT_GT(modulus.max().item<double>() - modulus.min().item<double>(), 0.08) << "200 draws span the ring";
+    EXPECT_GE(angle.min().item<double>(), 0.0);
+    EXPECT_LT(angle.max().item<double>(), 2 * M_PI);
+    EXPECT_GT(angle.max().item<double>(), M_PI) << "200 draws span [0, 2 pi)";
+    auto gamma = torch::exp(pa[s + "gamma_log"]);
+    EXPECT_LT((gamma - torch::sqrt(1 - modulus * modulus)).abs().max().item<double>(), 1e-12);
+    EXPECT_NEAR(pa[s + "B_re"].std().item<double>(), 1 / std::sqrt(16.0), 0.05);  // N(0, 1/(2R))
+    EXPECT_NEAR(pa[s + "C_im"].std().item<double>(), 1 / std::sqrt(200.0), 0.02);  // N(0, 1/N)
+  }
+  EXPECT_EQ(pa["blocks.1.ln.w"].min().item<double>(), 1.0);
+}
+
+TEST(TrainLru, ConfigErrorsNameTheKey) {
+  auto error_of = [](const std::vector<std::string>& overrides) {
+    try {
+      train_config_parse("", "t.toml", overrides);
+    } catch (const Error& e) {
+      EXPECT_FALSE(e.hint().empty());
+      return e.message();
+    }
+    return std::string();
+  };
+  EXPECT_EQ(error_of({"model.type=lru"}), "");
+  EXPECT_NE(error_of({"model.type=lru", "model.d_hidden=0"}).find("key 'model.d_hidden' must be >= 1"),
+            std::string::npos);
+  EXPECT_NE(error_of({"model.type=lru", "model.n_layers=0"}).find("key 'model.n_layers' must be >= 1"),
+            std::string::npos);
+  EXPECT_NE(error_of({"model.type=lru", "model.d_hidden=1.5"}).find("key 'model.d_hidden'"), std::string::npos);
+  EXPECT_NE(error_of({"model.type=lru", "task.name=dyck", "task.labels=prefix"}).find("model.readout"),
+            std::string::npos);
+  std::string e = error_of({"model.type=lur"});
+  EXPECT_NE(e.find("key 'model.type' is 'lur'; it must be one of"), std::string::npos) << e;
+  EXPECT_NE(e.find("| lru |"), std::string::npos) << e;
+}
+
+// N = 5, |Sigma| = 3 index lookup (as TrainLoop's tiny transformer): an lru of width 32 with 32 complex states,
+// 300 AdamW steps in f32 (~1 s), then all 3^5 * 5 = 1215 possible inputs right.
+TEST(TrainLru, TinyIndexLookupLearnedOnEveryInput) {
+  int saved_threads = torch::get_num_threads();
+  torch::set_num_threads(1);
+  TrainConfig cfg = train_config_parse(
+      "seed = 1\n[task]\nname = \"index_lookup\"\nn = 5\nalphabet = 3\n[model]\ntype = \"lru\"\nd_model = 32\n"
+      "d_hidden = 32\n[optim]\nlr = 0.01\n[schedule]\nwarmup = 20\n[train]\nsteps = 300\nbatch = 64\n"
+      "log_every = 100\neval_every = 300\ncheckpoint_every = 300\nsnapshot_every = 0\n[eval]\nsize = 200\n",
+      "lru.toml");
+  std::string dir = (std::filesystem::temp_directory_path() / ("attnlab_lru_" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(dir);
+  TrainOptions quiet;
+  quiet.quiet = true;
+  TrainResult r = train_run(cfg, dir, quiet);
+  torch::set_num_threads(saved_threads);
+  ASSERT_TRUE(r.finished);
+  SequenceModel m = model_load(dir + "/model", torch::kFloat32);
+  EXPECT_EQ(m->config().model_type, ModelType::Lru);
+  TaskBatch all = index_lookup_enumerate({5, 3});
+  std::vector<int64_t> index(all.examples.size());
+  for (size_t i = 0; i < index.size(); ++i) index[i] = static_cast<int64_t>(i);
+  TrainBatch batch = batch_from_examples(cfg.task, all, index, 5);
+  torch::NoGradGuard no_grad;
+  auto acc = accuracy_count(m->forward({batch.tokens, {}}), batch);
+  EXPECT_EQ(acc.exact_total, 1215);
+  EXPECT_EQ(acc.exact_correct, 1215);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
