@@ -123,6 +123,10 @@ const std::vector<OracleCase> kOracleCases = {
     {"rnn_tanh_2_layers_last", rnn(ModelType::Rnn, [](ModelConfig& c) {
        c.n_layers = 2, c.readout = Readout::Last;
      }), Weights::Random, 0.5, 7},
+    {"lru", rnn(ModelType::Lru, [](ModelConfig&) {}), Weights::Random, 0.5, 7},
+    {"lru_2_layers_last", rnn(ModelType::Lru, [](ModelConfig& c) {
+       c.n_layers = 2, c.readout = Readout::Last;
+     }), Weights::Random, 0.5, 7},
 };
 
 SequenceModel case_model(const OracleCase& k, uint64_t seed) {
