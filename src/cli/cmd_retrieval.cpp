@@ -199,6 +199,12 @@ void emergence_command(const EmergenceArgs& a) {
               runs.size() < 2 ? "(one run: nothing to compare)"
                               : j["same_order"].get<bool>() ? "is the same in every run" : "differs between runs");
   for (const auto& run : runs) std::printf("  seed %lld: %s\n", static_cast<long long>(run.seed), head_roles_order_text(run).c_str());
+  std::printf("stages (first head per layer to reach its role) %s\n",
+              runs.size() < 2 ? "(one run: nothing to compare)"
+                              : j["same_layer_order"].get<bool>() ? "are in the same order in every run"
+                                                                  : "differ between runs");
+  for (const auto& run : runs)
+    std::printf("  seed %lld: %s\n", static_cast<long long>(run.seed), head_roles_layer_order_text(run).c_str());
   if (a.out.empty()) return;
   dir_create(a.out);
   file_write_atomic(a.out + "/emergence.json", j.dump(2) + "\n");

@@ -383,6 +383,26 @@ std::vector<std::vector<std::string>> head_roles_order_key(const RunEmergence& r
   return out;
 }
 
+std::vector<std::pair<int, int64_t>> head_roles_layer_stages(const RunEmergence& run) {
+  std::map<int, int64_t> first;  // layer -> earliest emergence step of its heads
+  for (const auto& e : run.emergence)
+    if (e.step >= 0 && (!first.count(e.layer) || e.step < first[e.layer])) first[e.layer] = e.step;
+  std::vector<std::pair<int, int64_t>> out(first.begin(), first.end());
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  return out;
+}
+
+std::string head_roles_layer_order_text(const RunEmergence& run, bool steps) {
+  std::string out;
+  int64_t prev = -2;
+  for (const auto& [layer, step] : head_roles_layer_stages(run)) {
+    if (!out.empty()) out += step == prev ? " = " : " < ";
+    out += "L" + std::to_string(layer) + (steps ? "@" + std::to_string(step) : "");
+    prev = step;
+  }
+  return out.empty() ? "(no head reached its role)" : out;
+}
+
 std::string head_roles_order_text(const RunEmergence& run) {
   std::string out;
   int64_t prev = -2;
@@ -397,7 +417,7 @@ std::string head_roles_order_text(const RunEmergence& run) {
 
 nlohmann::json head_roles_runs_json(const std::vector<RunEmergence>& runs, double threshold) {
   nlohmann::json j = {{"threshold", threshold}, {"runs", nlohmann::json::array()}};
-  bool same = true;
+  bool same = true, same_layers = true;
   for (const auto& run : runs) {
     std::vector<std::string> role_of;
     auto timeline = head_roles_timeline(run, &role_of);
@@ -417,10 +437,13 @@ nlohmann::json head_roles_runs_json(const std::vector<RunEmergence>& runs, doubl
     for (const auto& [D, step] : run.accuracy_step) r["accuracy_step"][std::to_string(D)] = step;
     r["steps_accuracy_step"] = nlohmann::json::object();
     for (const auto& [d, step] : run.steps_accuracy_step) r["steps_accuracy_step"][std::to_string(d)] = step;
+    r["layer_order"] = head_roles_layer_order_text(run, true);
     same = same && head_roles_order_key(run) == head_roles_order_key(runs.front());
+    same_layers = same_layers && head_roles_layer_order_text(run, false) == head_roles_layer_order_text(runs.front(), false);
     j["runs"].push_back(r);
   }
   j["same_order"] = same;
+  j["same_layer_order"] = same_layers;
   return j;
 }
 

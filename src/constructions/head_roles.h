@@ -95,13 +95,19 @@ RunEmergence head_roles_run(const std::string& run_dir, const HeadRoleOptions& o
 // entropy; for "other": the role that scores highest at the last snapshot). role_of gets that role.
 std::vector<std::vector<double>> head_roles_timeline(const RunEmergence& run, std::vector<std::string>* role_of);
 // {"runs": [{run, seed, D, heads: [{layer, head, role, score, step}], order, accuracy_step, steps_accuracy_step,
-//            steps, timeline}],
-//  "same_order": bool (the (layer, role, step rank) sequences agree), "threshold"}
+//            layer_order, steps, timeline}],
+//  "same_order": bool (the (layer, role, step rank) sequences agree), "same_layer_order": bool (the layers'
+//  stage orders agree), "threshold"}
 nlohmann::json head_roles_runs_json(const std::vector<RunEmergence>& runs, double threshold);
 // The order as text, "L0H1 previous-token@750 < L1H0 definition@1500 = ..." (= for a shared step).
 std::string head_roles_order_text(const RunEmergence& run);
 // Heads are exchangeable within a layer, so runs are compared by (layer, role) in emergence order, ties grouped.
 std::vector<std::vector<std::string>> head_roles_order_key(const RunEmergence& run);
+// Stages: each layer with the first step at which one of its heads reached its role, earliest first (layers
+// whose heads never do are left out). Compares runs whose heads differ in number and kind but whose layers
+// start working in the same order. Text: "L0@300 < L1@1400" (= for a shared step; steps = false: "L0 < L1").
+std::vector<std::pair<int, int64_t>> head_roles_layer_stages(const RunEmergence& run);
+std::string head_roles_layer_order_text(const RunEmergence& run, bool steps = true);
 
 // The hop chain of one probe: for each layer and head, the position each main-chain element (and the query)
 // reads most (argmax of its attention row). Written as a standalone HTML page with an SVG (no scripts).

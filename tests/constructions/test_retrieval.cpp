@@ -481,11 +481,15 @@ TEST(RetrievalHeadRoles, EmergenceOfASyntheticSnapshotHistory) {
   RunEmergence run2 = head_roles_run(late.dir, opt);
   EXPECT_EQ(head_roles_order_text(run2), "L0H0 previous-token@30 < L1H0 definition@50");
   EXPECT_TRUE(head_roles_runs_json({run, run2}, 0.5)["same_order"].get<bool>());
+  EXPECT_EQ(head_roles_layer_order_text(run2), "L0@30 < L1@50");
+  EXPECT_TRUE(head_roles_runs_json({run, run2}, 0.5)["same_layer_order"].get<bool>());
   late.write_snapshot(10, 0.9, 0.9);  // both at the first snapshot: one group, a different key
   RunEmergence run3 = head_roles_run(late.dir, opt);
   EXPECT_EQ(head_roles_order_text(run3), "L0H0 previous-token@10 = L1H0 definition@10");
   auto j = head_roles_runs_json({run, run3}, 0.5);
   EXPECT_FALSE(j["same_order"].get<bool>());
+  EXPECT_FALSE(j["same_layer_order"].get<bool>());
+  EXPECT_EQ(j["runs"][1]["layer_order"], "L0@10 = L1@10");
   EXPECT_EQ(j["runs"][0]["heads"][1]["step"], 40);
   EXPECT_EQ(j["runs"][0]["accuracy_step"]["2"], 40);
 }
