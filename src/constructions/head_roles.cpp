@@ -44,7 +44,11 @@ ChainIndex chain_index(const RetrievalInstance& r) {
     for (int64_t p = 0; p < T - 1; ++p) put(r.chain_of[p], r.depth_of[p], p);
   else
     for (int64_t p = 1; p < T - 2; p += 2) put(r.chain_of[p], r.depth_of[p], p);
-  put(0, r.depth_of[T - 1] + 1, T - 1);  // the query is element D + 1 of the main chain
+  // the query is element d + 1 of the main chain for a query at depth d; below the top (query_mixed) that
+  // element is a statement's, which keeps its place
+  const int64_t qe = r.depth_of[T - 1] + 1;
+  if (static_cast<int64_t>(ci.pos[0].size()) <= qe) put(0, qe, T - 1);
+  else ci.elem[T - 1] = qe;
   return ci;
 }
 

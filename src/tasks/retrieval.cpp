@@ -164,20 +164,26 @@ RetrievalInstance retrieval_instance(const RetrievalSpec& spec, TaskRng& rng) {
     return pool[picked++];
   };
   std::vector<Statement> st;
+  std::vector<int64_t> main_vars;  // u_1..u_D
   auto add_chain = [&](int64_t chain, int64_t len) {
     int64_t value = static_cast<int64_t>(rng_below(rng, W)), prev = -1;
     for (int64_t d = 1; d <= len; ++d) {
       int64_t v = pick();
       st.push_back({v, d == 1 ? value : prev, chain, d});
+      if (chain == 0) main_vars.push_back(v);
       prev = v;
     }
     return prev;
   };
-  const int64_t query = add_chain(0, spec.depth);
+  int64_t query = add_chain(0, spec.depth), query_depth = spec.depth;
   for (int64_t c = 1; c <= spec.distractor_chains; ++c) add_chain(c, chain_len(spec));
   for (int64_t a = 0; a < spec.distractor_assign; ++a) add_chain(spec.distractor_chains + 1 + a, 1);
   if (spec.shuffle)
     for (int64_t i = S - 1; i > 0; --i) std::swap(st[i], st[rng_below(rng, i + 1)]);
+  if (spec.query_mixed) {
+    query_depth = 1 + static_cast<int64_t>(rng_below(rng, spec.depth));
+    query = main_vars[query_depth - 1];
+  }
 
   const int64_t T = 2 * S + 2, var0 = W, qmark = W + K;
   RetrievalInstance r;
@@ -211,7 +217,7 @@ RetrievalInstance retrieval_instance(const RetrievalSpec& spec, TaskRng& rng) {
   r.tokens[T - 2] = qmark;
   r.tokens[T - 1] = var0 + query;
   r.chain_of[T - 1] = 0;
-  r.depth_of[T - 1] = spec.depth;
+  r.depth_of[T - 1] = query_depth;
   r.def_pos[T - 1] = def_of_var[query];
   r.value_of[T - 1] = r.answer = value_of_var[query];
   return r;
@@ -350,8 +356,9 @@ RetrievalInstance retrieval_metadata(const RetrievalSpec& spec, const std::vecto
   const int64_t query = tok[T - 1];
   if (tok[T - 2] != W + K || !is_var(query)) problems.push_back("the last two tokens are not \"? variable\"");
   else if (def_of_var[query - W] < 0) problems.push_back("the query variable (position " + std::to_string(T - 1) + ") is never defined");
-  else if (used_as_rhs[query - W] >= 0) problems.push_back("the query variable is the rhs at position " +
-      std::to_string(used_as_rhs[query - W]) + ": it must be the top of its chain");
+  else if (used_as_rhs[query - W] >= 0 && !spec.query_mixed)
+    problems.push_back("the query variable is the rhs at position " + std::to_string(used_as_rhs[query - W]) +
+                       ": it must be the top of its chain");
   std::vector<int64_t> rhs_def(S, -1);  // statement defining each statement's rhs variable; -1 for a value
   const bool tokens_ok = problems.empty();
   for (int64_t s = 0; s < S && tokens_ok; ++s)
@@ -362,9 +369,12 @@ RetrievalInstance retrieval_metadata(const RetrievalSpec& spec, const std::vecto
     }
   std::vector<int64_t> depth, root;
   if (problems.empty()) chain_walk(rhs_def, depth, root, problems);
-  if (problems.empty() && depth[def_of_var[query - W] / 2] != spec.depth)
-    problems.push_back("the query's chain has " + std::to_string(depth[def_of_var[query - W] / 2]) +
-                       " statements, the spec has D = " + std::to_string(spec.depth));
+  int64_t chain_len = 0;  // statements of the query's chain (its top's depth)
+  for (int64_t s = 0; s < S && problems.empty(); ++s)
+    if (root[s] == root[def_of_var[query - W] / 2]) chain_len = std::max(chain_len, depth[s]);
+  if (problems.empty() && chain_len != spec.depth)
+    problems.push_back("the query's chain has " + std::to_string(chain_len) + " statements, the spec has D = " +
+                       std::to_string(spec.depth));
   if (!problems.empty()) {
     std::string msg = "retrieval metadata: the tokens are no instance of the spec:";
     for (const auto& p : problems) msg += "\n  - " + p;
@@ -388,7 +398,7 @@ RetrievalInstance retrieval_metadata(const RetrievalSpec& spec, const std::vecto
     r.value_of[2 * s + 1] = value;
   }
   r.chain_of[T - 1] = 0;
-  r.depth_of[T - 1] = spec.depth;
+  r.depth_of[T - 1] = depth[def_of_var[query - W] / 2];
   r.def_pos[T - 1] = def_of_var[query - W];
   r.value_of[T - 1] = r.answer = tok[2 * root[def_of_var[query - W] / 2] + 1];
   return r;

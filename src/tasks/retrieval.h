@@ -44,6 +44,8 @@ struct RetrievalSpec {
   int64_t values = 10;            // W: value alphabet size (>= 2)
   bool shuffle = true;            // shuffle the statement order
   bool fused = false;             // fused encoding: one token "lhs=rhs" per statement, the query one token "?X"
+  bool query_mixed = false;       // the query asks for the main chain's variable at a uniform depth 1..D (drawn
+                                  // after the shuffle) instead of its top: a query curriculum; the answer is the same
 };
 
 // One instance with the metadata a verifier, a curriculum loss and a head classifier need.
@@ -81,7 +83,7 @@ std::string retrieval_text(const RetrievalSpec& spec, const RetrievalInstance& i
 // every problem listed) unless the tokens are an instance of spec: T = retrieval_seq_len(spec), every
 // statement "variable variable|value", "? variable" at the end, every variable defined once, no undefined rhs,
 // no cycle, no variable used as the rhs of two statements (chains do not branch), the query the top of its
-// chain, and that chain D = spec.depth statements long.
+// chain (unless spec.query_mixed: then any variable of it), and that chain D = spec.depth statements long.
 RetrievalInstance retrieval_metadata(const RetrievalSpec& spec, const std::vector<int64_t>& tokens);
 // The same from token strings (retrieval_vocab(spec) spellings, as in the snapshot "tokens" metadata).
 RetrievalInstance retrieval_metadata(const RetrievalSpec& spec, const std::vector<std::string>& tokens);

@@ -46,6 +46,7 @@ const std::vector<Field>& fields() {
       ATTNLAB_FIELD("task.values", Int, task.values),
       ATTNLAB_FIELD("task.shuffle", Bool, task.shuffle),
       ATTNLAB_FIELD("task.encoding", String, task.encoding),
+      ATTNLAB_FIELD("task.query", String, task.query),
       ATTNLAB_FIELD("task.distractors", Int, task.distractors),
       ATTNLAB_FIELD("task.classes", Int, task.classes),
       ATTNLAB_FIELD("task.relations", Int, task.relations),
@@ -360,6 +361,9 @@ void train_config_validate(const TrainConfig& c, const std::string& origin) {
          {"index_lookup", "dyck", "equality", "disjointness", "retrieval", "conditional", "khop"});
   one_of("task.supervision", c.task.supervision, {"final", "curriculum", "curriculum_prefix"});
   one_of("task.encoding", c.task.encoding, {"pairs", "fused"});
+  one_of("task.query", c.task.query, {"top", "mixed"});
+  need(c.task.query == "top" || c.task.name == "retrieval", "key 'task.query' = \"" + c.task.query +
+       "\" needs task.name = \"retrieval\"");
   need(c.task.encoding == "pairs" || c.task.name == "retrieval", "key 'task.encoding' = \"" + c.task.encoding +
        "\" needs task.name = \"retrieval\"");
   task_spec_check(c, p);

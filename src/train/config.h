@@ -30,6 +30,8 @@ struct TaskConfig {
   int64_t variables = 26;             // retrieval: K variables; conditional: people
   int64_t values = 10;                // retrieval: W values; conditional: places
   bool shuffle = true;                // retrieval, conditional: shuffle the statement order
+  std::string query = "top";          // retrieval: top (the query asks for the main chain's top) | mixed (a uniform
+                                      // depth 1..D per training example; held-out evaluation stays at the top)
   std::string encoding = "pairs";     // retrieval: pairs (a statement = tokens "lhs rhs") | fused (one token "lhs=rhs")
   int64_t distractors = 2;            // conditional: distractor people (with their own residence)
   int64_t classes = 2;                // conditional: classes (each with a rule), 2..6

@@ -23,7 +23,8 @@ uint64_t seed_mix(uint64_t a, uint64_t b) {
 }
 
 RetrievalSpec task_retrieval_spec(const TaskConfig& t, int64_t n) {
-  return {n, t.chains, t.chain_len, t.assignments, t.variables, t.values, t.shuffle, t.encoding == "fused"};
+  return {n, t.chains, t.chain_len, t.assignments, t.variables, t.values, t.shuffle, t.encoding == "fused",
+          t.query == "mixed"};
 }
 
 namespace {

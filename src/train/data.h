@@ -31,7 +31,7 @@ struct TrainBatch {
 // Error (the task generator's own, naming the spec field) when the task cannot be generated at length n.
 void task_spec_validate(const TaskConfig& task, int64_t n);
 // The retrieval spec of a task section at D = n (task.chains, chain_len, assignments, variables, values,
-// shuffle, encoding).
+// shuffle, encoding, query).
 RetrievalSpec task_retrieval_spec(const TaskConfig& task, int64_t n);
 // Input / output vocabularies that cover every length up to max_n (index lookup's query tokens grow with N).
 std::vector<std::string> task_vocab(const TaskConfig& task, int64_t max_n);

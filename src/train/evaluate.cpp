@@ -9,11 +9,13 @@ namespace attnlab {
 namespace {
 
 // Held-out batches score what the run is compared on: retrieval and conditional the final answer under either
-// supervision (so "exact" is the answer accuracy at D = n, comparable between final and curriculum runs); khop
+// supervision (so "exact" is the answer accuracy at D = n, comparable between final and curriculum runs; the query
+// at the top of the chain also when training mixes query depths); khop
 // its own positions, at exactly k = n hops (no mixture).
 TaskConfig eval_task(const TaskConfig& task) {
   TaskConfig t = task;
   if (t.name == "retrieval" || t.name == "conditional") t.supervision = "final";
+  t.query = "top";  // retrieval: the answer to the D-step question, also for runs trained on mixed query depths
   t.mix = false;
   return t;
 }

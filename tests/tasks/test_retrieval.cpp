@@ -539,5 +539,41 @@ TEST(RetrievalTask, FusedEncodingIsThePairsInstanceOneTokenPerStatement) {
   EXPECT_NO_THROW(retrieval_validate(huge));
 }
 
+// query_mixed: the query asks for the main chain's variable at a uniform depth; the same draws up to the shuffle
+// (so the same statements as without it), the answer unchanged, every depth drawn, metadata from the tokens.
+TEST(RetrievalTask, MixedQueryDepthsKeepTheAnswerAndCoverEveryDepth) {
+  for (bool fused : {false, true}) {
+    RetrievalSpec top{5, 2, 0, 1, 26, 10, true, fused}, mixed = top;
+    mixed.query_mixed = true;
+    std::map<int64_t, int> seen;
+    for (int i = 0; i < 400; ++i) {
+      TaskRng ra(17 + i), rb(17 + i);  // one instance per stream: the mixed one draws once more, at the end
+      RetrievalInstance a = retrieval_instance(top, ra), b = retrieval_instance(mixed, rb);
+      const int64_t T = static_cast<int64_t>(a.tokens.size());
+      ASSERT_EQ(b.tokens.size(), a.tokens.size());
+      EXPECT_TRUE(std::equal(a.tokens.begin(), a.tokens.end() - 1, b.tokens.begin())) << "same statements";
+      EXPECT_EQ(b.answer, a.answer);
+      const int64_t d = b.depth_of[T - 1];
+      ASSERT_GE(d, 1);
+      ASSERT_LE(d, 5);
+      ++seen[d];
+      // the query's definition is the main-chain statement at depth d: following def_pos from it takes d steps
+      int64_t steps = 0, pos = b.def_pos[T - 1];
+      for (; pos >= 0 && steps <= 5; ++steps) pos = fused ? b.def_pos[pos] : b.def_pos[pos + 1];
+      EXPECT_EQ(steps, d);
+      RetrievalInstance m = retrieval_metadata(mixed, b.tokens);
+      EXPECT_EQ(m.depth_of, b.depth_of);
+      EXPECT_EQ(m.def_pos, b.def_pos);
+      EXPECT_EQ(m.answer, b.answer);
+      EXPECT_EQ(retrieval_targets(mixed, b.tokens, false).back(), b.answer);
+      if (d < 5) {
+        EXPECT_THROW(retrieval_metadata(top, b.tokens), Error) << "a query below the top needs query_mixed";
+      }
+    }
+    EXPECT_EQ(seen.size(), 5u);
+    for (const auto& [d, n] : seen) EXPECT_GT(n, 50) << "depth " << d << " drawn " << n << " times of 400";
+  }
+}
+
 }  // namespace
 }  // namespace attnlab

@@ -59,6 +59,15 @@ TEST(TrainConfig, UnknownKeysAndTypeMismatchesNameTheKey) {
   EXPECT_NE(error_of("", {"model.type=mamba"}).find("key 'model.type' is 'mamba'; it must be one of"), std::string::npos);
   EXPECT_NE(error_of("[task]\nname = \"dyck\"\nn = 7\n").find("even"), std::string::npos);
   EXPECT_NE(error_of("[train]\nkeep_checkpoints = 1\n").find("train.keep_checkpoints"), std::string::npos);
+  // retrieval-only keys
+  EXPECT_NE(error_of("", {"task.encoding=triples"}).find("key 'task.encoding' is 'triples'; it must be one of fused | pairs"),
+            std::string::npos);
+  EXPECT_NE(error_of("", {"task.encoding=fused"}).find("'task.encoding' = \"fused\" needs task.name = \"retrieval\""),
+            std::string::npos);
+  EXPECT_NE(error_of("", {"task.query=any"}).find("key 'task.query' is 'any'; it must be one of mixed | top"),
+            std::string::npos);
+  EXPECT_NE(error_of("", {"task.name=khop", "task.query=mixed"}).find("'task.query' = \"mixed\" needs task.name"),
+            std::string::npos);
 }
 
 TEST(TrainSchedule, WarmupCosineLinearByHand) {
