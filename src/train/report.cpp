@@ -57,6 +57,14 @@ const char* kReportJs = R"JS(
     accSeries.push({ name: 'held-out exact n=' + n, x: D.eval.map((e) => e.step), y: D.eval.map((e) => e.results[j].exact) });
   });
   chart('accuracy', accSeries, false);
+  const steps = [];  // retrieval: held-out accuracy per number of definitions a position's value takes (by_steps)
+  (D.eval_lengths || []).forEach((n, j) => {
+    const ev = D.eval.filter((e) => e.results[j] && e.results[j].by_steps);
+    if (ev.length) ev[0].results[j].by_steps.forEach((_, d) => steps.push({
+      name: 'n=' + n + ', ' + (d + 1) + (d ? ' definitions' : ' definition'), x: ev.map((e) => e.step),
+      y: ev.map((e) => e.results[j].by_steps[d]) }));
+  });
+  if (steps.length) chart('held-out accuracy by definitions to follow (the curriculum depths)', steps, false);
   const S = D.snapshots;
   if (!S || !S.steps.length) { root.appendChild(el('p', null, 'no attention snapshots (an RNN, or snapshots off)')); }
   else {
