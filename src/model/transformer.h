@@ -3,6 +3,8 @@
 //   logits = unembed(ln_final(resid)).
 // Attention: softmax(q.k / attn_scale) or average-hard (uniform over the maximal scores), causal or not.
 // MLP: relu / gelu / identity / bilinear ((x W_in + b_in) * (x W_gate + b_gate)).
+// Without hooks the attention layer, the linear maps and the embedding run as fused autograd nodes that do the
+// same arithmetic as the hooked path, bit for bit (transformer.cpp).
 // Shapes: B batch, T seq len, R = d_model, H = n_heads, D = d_head, M = d_mlp, O = d_vocab_out.
 #pragma once
 
