@@ -201,8 +201,10 @@ void emergence_command(const EmergenceArgs& a) {
   for (const auto& run : runs) std::printf("  seed %lld: %s\n", static_cast<long long>(run.seed), head_roles_order_text(run).c_str());
   std::printf("stages (first head per layer to reach its role) %s\n",
               runs.size() < 2 ? "(one run: nothing to compare)"
-                              : j["same_layer_order"].get<bool>() ? "are in the same order in every run"
-                                                                  : "differ between runs");
+                              : j["same_layer_order"].get<bool>()       ? "are in the same order in every run"
+                              : j["consistent_layer_order"].get<bool>() ? "differ in number, never in order (no "
+                                                                          "two runs order a pair of layers oppositely)"
+                                                                        : "differ between runs (in order)");
   for (const auto& run : runs)
     std::printf("  seed %lld: %s\n", static_cast<long long>(run.seed), head_roles_layer_order_text(run).c_str());
   if (a.out.empty()) return;

@@ -396,6 +396,21 @@ std::vector<std::pair<int, int64_t>> head_roles_layer_stages(const RunEmergence&
   return out;
 }
 
+bool head_roles_layer_orders_consistent(const std::vector<RunEmergence>& runs) {
+  std::map<std::pair<int, int>, int> seen;  // (layer a < layer b) -> sign of step(a) - step(b) in the first run with both
+  for (const auto& run : runs) {
+    const auto stages = head_roles_layer_stages(run);
+    for (const auto& [a, sa] : stages)
+      for (const auto& [b, sb] : stages) {
+        if (a >= b) continue;
+        const int sign = (sa > sb) - (sa < sb);
+        auto [it, added] = seen.emplace(std::make_pair(a, b), sign);
+        if (!added && it->second != sign) return false;
+      }
+  }
+  return true;
+}
+
 std::string head_roles_layer_order_text(const RunEmergence& run, bool steps) {
   std::string out;
   int64_t prev = -2;
@@ -448,6 +463,7 @@ nlohmann::json head_roles_runs_json(const std::vector<RunEmergence>& runs, doubl
   }
   j["same_order"] = same;
   j["same_layer_order"] = same_layers;
+  j["consistent_layer_order"] = head_roles_layer_orders_consistent(runs);
   return j;
 }
 

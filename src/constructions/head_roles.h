@@ -97,7 +97,7 @@ std::vector<std::vector<double>> head_roles_timeline(const RunEmergence& run, st
 // {"runs": [{run, seed, D, heads: [{layer, head, role, score, step}], order, accuracy_step, steps_accuracy_step,
 //            layer_order, steps, timeline}],
 //  "same_order": bool (the (layer, role, step rank) sequences agree), "same_layer_order": bool (the layers'
-//  stage orders agree), "threshold"}
+//  stage orders agree), "consistent_layer_order": bool (no pair of layers in opposite orders), "threshold"}
 nlohmann::json head_roles_runs_json(const std::vector<RunEmergence>& runs, double threshold);
 // The order as text, "L0H1 previous-token@750 < L1H0 definition@1500 = ..." (= for a shared step).
 std::string head_roles_order_text(const RunEmergence& run);
@@ -108,6 +108,9 @@ std::vector<std::vector<std::string>> head_roles_order_key(const RunEmergence& r
 // start working in the same order. Text: "L0@300 < L1@1400" (= for a shared step; steps = false: "L0 < L1").
 std::vector<std::pair<int, int64_t>> head_roles_layer_stages(const RunEmergence& run);
 std::string head_roles_layer_order_text(const RunEmergence& run, bool steps = true);
+// No two runs put a pair of layers in opposite orders (ties: the same step; a pair is compared only where both
+// runs have both layers): runs with fewer stages still agree with the others.
+bool head_roles_layer_orders_consistent(const std::vector<RunEmergence>& runs);
 
 // The hop chain of one probe: for each layer and head, the position each main-chain element (and the query)
 // reads most (argmax of its attention row). Written as a standalone HTML page with an SVG (no scripts).

@@ -104,6 +104,7 @@ import json, sys
 j = json.load(open(sys.argv[1] + "/emergence.json"))
 assert [r["seed"] for r in j["runs"]] == [3, 4] and isinstance(j["same_order"], bool) and j["threshold"] == 0.5
 assert isinstance(j["same_layer_order"], bool) and all("layer_order" in r for r in j["runs"])
+assert isinstance(j["consistent_layer_order"], bool) and (j["consistent_layer_order"] or not j["same_layer_order"])
 for r in j["runs"]:
     assert r["steps"] == [10, 20, 30, 40] and r["D"] == 2 and set(r["accuracy_step"]) == {"1", "2"}
     assert sorted((h["layer"], h["head"]) for h in r["heads"]) == [(l, h) for l in range(3) for h in range(2)]

@@ -5,6 +5,7 @@
 // f64 with logit margin >= 0.9 (the header proves >= 0.99 in exact arithmetic).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -489,6 +490,17 @@ TEST(RetrievalHeadRoles, EmergenceOfASyntheticSnapshotHistory) {
   auto j = head_roles_runs_json({run, run3}, 0.5);
   EXPECT_FALSE(j["same_order"].get<bool>());
   EXPECT_FALSE(j["same_layer_order"].get<bool>());
+  EXPECT_FALSE(j["consistent_layer_order"].get<bool>());  // L0 < L1 against L0 = L1
+  EXPECT_TRUE(head_roles_runs_json({run, run2}, 0.5)["consistent_layer_order"].get<bool>());
+  RunEmergence only_l0 = run;  // fewer stages, same order: consistent, not the same
+  only_l0.emergence.erase(std::remove_if(only_l0.emergence.begin(), only_l0.emergence.end(),
+                                         [](const HeadEmergence& e) { return e.layer == 1; }),
+                          only_l0.emergence.end());
+  EXPECT_EQ(head_roles_layer_order_text(only_l0), "L0@30");
+  auto k = head_roles_runs_json({run, only_l0}, 0.5);
+  EXPECT_FALSE(k["same_layer_order"].get<bool>());
+  EXPECT_TRUE(k["consistent_layer_order"].get<bool>());
+  EXPECT_FALSE(head_roles_layer_orders_consistent({only_l0, run3, run}));  // run3 ties L0 = L1, run has L0 < L1
   EXPECT_EQ(j["runs"][1]["layer_order"], "L0@10 = L1@10");
   EXPECT_EQ(j["runs"][0]["heads"][1]["step"], 40);
   EXPECT_EQ(j["runs"][0]["accuracy_step"]["2"], 40);
